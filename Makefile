@@ -1,0 +1,36 @@
+# Two commands for users:  make lab   (set up, then open JupyterLab)
+#                          make test  (set up, then run the whole test suite)
+# Both create ./.venv on first use and reuse it afterwards (reinstalling only when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NB     ?= notebooks/[0-9]*.ipynb
+
+.PHONY: lab test notebooks setup clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
+
+test: $(STAMP)
+	HELPERS_SMOKE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-execute notebooks in place in full mode: this is how their stored outputs are made.
+# MNIST/SVHN are read from $HELPERS_DATA (default data/), e.g. `HELPERS_DATA=../shared/data make notebooks`.
+# One notebook: `make notebooks NB=notebooks/01_2d_classifier.ipynb`.
+notebooks: $(STAMP)
+	HELPERS_SMOKE=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=3600 $(NB)
+
+clean-venv:
+	rm -rf $(VENV)

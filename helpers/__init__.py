@@ -1,0 +1,15 @@
+"""Shared plumbing for the teaching notebooks.
+
+One module per concern, so that a notebook imports exactly what it talks about:
+
+- ``helpers.settings``  -- the two switches read from the environment (smoke mode, data root)
+- ``helpers.data``      -- datasets, loaders, splits, normalisation, feature transforms
+- ``helpers.models``    -- model classes that more than one notebook uses
+- ``helpers.training``  -- seeding, device choice, the training loop that returns a history dict
+- ``helpers.plotting``  -- learning curves, decision boundaries and the other figures
+"""
+
+from helpers.settings import data_root, smoke_mode
+
+__all__ = ["data_root", "smoke_mode"]
+__version__ = "0.1.0"

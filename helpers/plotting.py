@@ -1,0 +1,92 @@
+"""Figures: learning curves from a history dict, 2D data and decision boundaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+CLASS_COLORS = ("tab:blue", "tab:orange")
+
+
+def plot_history(history: dict, title: str | None = None, axes=None):
+    """Learning curves: loss and accuracy per epoch, training vs validation.
+
+    Args:
+        history: the dict returned by ``helpers.training.fit``.
+        axes: two matplotlib axes to draw on (default: a new 1×2 figure).
+    Returns:
+        The figure.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    else:
+        fig = axes[0].figure
+    epochs = history["epoch"]
+    for ax, metric, label in zip(axes, ("loss", "acc"), ("loss", "accuracy")):
+        ax.plot(epochs, history[f"train_{metric}"], label="train")
+        ax.plot(epochs, history[f"val_{metric}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if history.get("best_epoch"):
+        axes[0].axvline(history["best_epoch"], color="gray", linestyle=":", label="best")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_points(samples, labels, ax=None, title: str | None = None, class_names=("class 0", "class 1")):
+    """Scatter plot of 2D points coloured by their (0/1) label.
+
+    Args:
+        samples: (N, 2) array or tensor; labels: (N,) of 0/1.
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    samples, labels = np.asarray(samples), np.asarray(labels).reshape(-1)
+    for value, (color, name) in enumerate(zip(CLASS_COLORS, class_names)):
+        chosen = samples[labels == value]
+        ax.scatter(chosen[:, 0], chosen[:, 1], s=8, color=color, label=name, alpha=0.8)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(loc="upper right", fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor], samples, labels,
+                           ax=None, title: str | None = None, grid_size: int = 200, margin: float = 0.3):
+    """A binary classifier's probability over the plane, its 0.5 boundary, and the data on top.
+
+    Args:
+        probability_fn: maps an (M, 2) float tensor of points (x, y) to (M,) or (M, 1)
+            probabilities of class 1. Feature transforms (e.g. to polar coordinates) belong
+            inside it, so that the boundary is always drawn in the original (x, y) plane.
+        samples: (N, 2) points; labels: (N,) 0/1.
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    samples = np.asarray(samples)
+    low, high = samples.min(axis=0) - margin, samples.max(axis=0) + margin
+    xs, ys = np.linspace(low[0], high[0], grid_size), np.linspace(low[1], high[1], grid_size)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    grid = torch.tensor(np.stack([grid_x.ravel(), grid_y.ravel()], axis=1), dtype=torch.float32)
+    with torch.no_grad():
+        probability = probability_fn(grid).reshape(grid_size, grid_size).cpu().numpy()
+    filled = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    if probability.min() < 0.5 < probability.max():  # draw the boundary only where there is one
+        ax.contour(grid_x, grid_y, probability, levels=[0.5], colors="k", linewidths=1.5)
+    ax.figure.colorbar(filled, ax=ax, fraction=0.046, pad=0.04, label="P(class 1)")
+    plot_points(samples, labels, ax=ax, title=title)
+    return ax

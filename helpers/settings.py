@@ -1,0 +1,41 @@
+"""The switches every notebook reads from the environment.
+
+``HELPERS_SMOKE=1``
+    Smoke mode: tiny data, one or two epochs, no progress bars. The test suite sets it so
+    that every notebook runs in seconds; a student or an instructor never needs it.
+``HELPERS_DATA=/some/folder``
+    Where datasets are looked for and downloaded to (default: ``data/`` in the repository).
+    Point it at a course-provided copy of MNIST/SVHN to skip downloading.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SMOKE_ENV = "HELPERS_SMOKE"
+DATA_ENV = "HELPERS_DATA"
+
+#: ``data/`` next to the ``helpers`` package: the repository's data folder in a checkout.
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def smoke_mode() -> bool:
+    """True when ``HELPERS_SMOKE`` is set to 1/true/yes (the test suite does this)."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The folder that datasets are read from and downloaded to.
+
+    Priority: the ``root`` argument, then ``$HELPERS_DATA``, then ``data/`` in the repository
+    (or ``~/.cache/dl-notebooks`` when ``helpers`` was installed without a checkout, e.g. in Colab).
+    The result is always an absolute path, so nothing lands in the current working directory
+    by accident.
+    """
+    if root is None:
+        root = os.environ.get(DATA_ENV) or None
+    if root is None:
+        in_checkout = (REPO_DATA_DIR.parent / "pyproject.toml").is_file()
+        root = REPO_DATA_DIR if in_checkout else Path.home() / ".cache" / "dl-notebooks"
+    return Path(root).expanduser().resolve()

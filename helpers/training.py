@@ -1,0 +1,246 @@
+"""Seeding, device choice and the training loop.
+
+``fit`` returns a plain history dict; plotting it is a separate step (``helpers.plotting``).
+The loop itself is written out in notebook 01, where it is taught; this is the same loop with
+the bookkeeping the later notebooks need (progress bars, early stopping, checkpoints, resume).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from helpers.settings import smoke_mode
+
+HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy and PyTorch (CPU and all GPUs) in one call."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS generators
+
+
+def choose_device(prefer: str | None = None) -> torch.device:
+    """The fastest device available: CUDA, then Apple MPS, then the CPU.
+
+    ``prefer`` (e.g. ``"cpu"``) overrides the choice; so does ``$HELPERS_DEVICE``.
+    """
+    prefer = prefer or os.environ.get("HELPERS_DEVICE")
+    if prefer:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def predict_labels(outputs: torch.Tensor) -> torch.Tensor:
+    """Class labels from a model's outputs.
+
+    (N,) or (N, 1) outputs are one logit per sample (binary): label = logit > 0.
+    (N, C) outputs are scores per class (logits, log-probabilities or probabilities): label = argmax.
+    Returns an (N,) int64 tensor.
+    """
+    if outputs.ndim == 1 or outputs.shape[-1] == 1:
+        return (outputs.reshape(-1) > 0).long()
+    return outputs.argmax(dim=1)
+
+
+def _count_correct(outputs: torch.Tensor, targets: torch.Tensor) -> int:
+    return int((predict_labels(outputs) == targets.reshape(-1).long()).sum())
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    return (not smoke_mode()) if progress is None else progress
+
+
+def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=None,
+                bar=None) -> tuple[float, float]:
+    """One pass over ``loader`` with a gradient step per batch.
+
+    Args:
+        loss_fn: ``loss_fn(outputs, targets)`` -> scalar mean loss of the batch.
+        batch_transform: optional ``f(inputs) -> inputs`` applied to each training batch on the
+            device (data augmentation); never applied at evaluation.
+        bar: optional tqdm bar, advanced by one per batch.
+    Returns:
+        (mean loss, accuracy) over the epoch, measured on the fly in training mode.
+    """
+    device = device or next(model.parameters()).device
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        if batch_transform is not None:
+            inputs = batch_transform(inputs)
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = loss_fn(outputs, targets)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(targets)
+        correct += _count_correct(outputs.detach(), targets)
+        seen += len(targets)
+        if bar is not None:
+            bar.update(1)
+    return total_loss / seen, correct / seen
+
+
+@torch.no_grad()
+def evaluate(model, loader, loss_fn, device=None) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` over ``loader``, in eval mode, without gradients."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        outputs = model(inputs)
+        total_loss += loss_fn(outputs, targets).item() * len(targets)
+        correct += _count_correct(outputs, targets)
+        seen += len(targets)
+    return total_loss / seen, correct / seen
+
+
+@torch.no_grad()
+def predict(model, loader, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """All outputs and targets of ``loader``, on the CPU.
+
+    Returns:
+        outputs: (N, ...) the model's raw outputs; targets: (N, ...) as the loader gives them.
+    """
+    device = device or next(model.parameters()).device
+    model.eval()
+    outputs, targets = [], []
+    for inputs, batch_targets in loader:
+        outputs.append(model(inputs.to(device)).cpu())
+        targets.append(batch_targets)
+    return torch.cat(outputs), torch.cat(targets)
+
+
+def new_history() -> dict:
+    """An empty history: a list per epoch-wise key, plus the run's summary fields."""
+    history = {key: [] for key in HISTORY_KEYS}
+    history.update(best_epoch=None, best_val_loss=None, stopped_early=False, interrupted=False)
+    return history
+
+
+def save_checkpoint(path: str | Path, **content) -> None:
+    """``torch.save`` ``content`` to ``path`` atomically.
+
+    The file is written next to its destination and renamed over it, so an interrupted save
+    never leaves a half-written checkpoint behind: the previous one stays intact.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(content, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, model=None, which: str = "best_model", map_location="cpu") -> dict:
+    """Load a checkpoint written by :func:`fit` (``torch.load(weights_only=True)``: no pickled code).
+
+    If ``model`` is given, its weights are set from ``which`` (``"best_model"`` or ``"last_model"``).
+    Returns the checkpoint dict: ``config``, ``history``, ``best_model``, ``last_model``,
+    ``optimizer``, ``scheduler``, ``epoch``, ``rng_state``.
+    """
+    path = Path(path)
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No checkpoint at {path}") from None
+    except Exception as error:  # a truncated or foreign file: say which file, not where torch failed
+        raise RuntimeError(f"{path} is not a readable checkpoint ({type(error).__name__}: {error}). "
+                           "Delete it to train from scratch.") from None
+    if model is not None:
+        model.load_state_dict(checkpoint[which])
+    return checkpoint
+
+
+def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, device=None,
+        scheduler=None, patience: int | None = None, restore_best: bool = False,
+        batch_transform=None, checkpoint_path: str | Path | None = None, resume: bool = False,
+        config: dict | None = None, progress: bool | None = None) -> dict:
+    """Train for up to ``epochs`` epochs, evaluating on ``val_loader`` after each one.
+
+    Args:
+        loss_fn: ``loss_fn(outputs, targets)`` -> scalar mean loss.
+        scheduler: optional LR scheduler, stepped once per epoch.
+        patience: stop after this many epochs without a lower validation loss (early stopping).
+        restore_best: load the weights of the epoch with the lowest validation loss at the end.
+        batch_transform: augmentation applied to training batches only (see :func:`train_epoch`).
+        checkpoint_path: after every epoch, save (atomically) the best and last weights, the
+            optimizer/scheduler state, the history and ``config`` there.
+        resume: continue from ``checkpoint_path`` if it exists (same model and optimizer).
+        progress: show progress bars (default: yes, except in smoke mode).
+    Returns:
+        history: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
+        ``epoch_seconds`` (one entry per epoch; seconds of training + validation), plus
+        ``best_epoch``, ``best_val_loss``, ``stopped_early`` and ``interrupted``.
+
+    Ctrl-C (KeyboardInterrupt) stops training cleanly: the history so far is returned, the
+    checkpoint holds the last finished epoch, and ``resume=True`` carries on from there.
+    """
+    device = device or next(model.parameters()).device
+    history, best_state, start_epoch = new_history(), None, 0
+    if resume and checkpoint_path is not None and Path(checkpoint_path).is_file():
+        checkpoint = load_checkpoint(checkpoint_path, model, which="last_model")
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None and checkpoint.get("scheduler") is not None:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        torch.set_rng_state(checkpoint["rng_state"])
+        history, best_state, start_epoch = checkpoint["history"], checkpoint["best_model"], checkpoint["epoch"]
+        history["interrupted"] = False
+        print(f"Resuming from {checkpoint_path} after epoch {start_epoch}.")
+
+    # One bar over all batches of all epochs: it moves even when an epoch takes minutes, and a
+    # notebook gets one widget per call instead of one per epoch.
+    bar = tqdm(total=epochs * len(train_loader), initial=start_epoch * len(train_loader), unit="batch",
+               disable=not _progress_enabled(progress))
+    try:
+        for epoch in range(start_epoch, epochs):
+            bar.set_description(f"epoch {epoch + 1}/{epochs}")
+            if patience is not None and history["best_epoch"] is not None \
+                    and epoch - history["best_epoch"] >= patience:
+                history["stopped_early"] = True
+                break
+            started = time.perf_counter()
+            train_loss, train_acc = train_epoch(model, train_loader, loss_fn, optimizer, device,
+                                                batch_transform, bar)
+            val_loss, val_acc = evaluate(model, val_loader, loss_fn, device)
+            if scheduler is not None:
+                scheduler.step()
+            for key, value in zip(HISTORY_KEYS, (epoch + 1, train_loss, train_acc, val_loss, val_acc,
+                                                 time.perf_counter() - started)):
+                history[key].append(value)
+            if history["best_val_loss"] is None or val_loss < history["best_val_loss"]:
+                history["best_epoch"], history["best_val_loss"] = epoch + 1, val_loss
+                best_state = copy.deepcopy(model.state_dict())
+            bar.set_postfix(train_loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
+            if checkpoint_path is not None:
+                save_checkpoint(checkpoint_path, config=config or {}, history=history,
+                                best_model=best_state, last_model=model.state_dict(),
+                                optimizer=optimizer.state_dict(),
+                                scheduler=scheduler.state_dict() if scheduler is not None else None,
+                                epoch=epoch + 1, rng_state=torch.get_rng_state())
+    except KeyboardInterrupt:
+        history["interrupted"] = True
+        done = len(history["epoch"])
+        where = f"; checkpoint {checkpoint_path} holds epoch {done}" if checkpoint_path else ""
+        print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
+    finally:
+        bar.close()
+    if restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    return history

@@ -1,0 +1,39 @@
+import pytest
+import torch
+from torch import nn
+
+from helpers.models import MLP, LinearClassifier, count_parameters
+
+
+def test_linear_classifier_shapes_and_parameters():
+    model = LinearClassifier(2)
+    assert model(torch.zeros(7, 2)).shape == (7, 1)
+    assert count_parameters(model) == 3
+    assert LinearClassifier(64, 10)(torch.zeros(5, 64)).shape == (5, 10)
+
+
+def test_mlp_from_layer_sizes():
+    model = MLP([2, 16, 16, 1])
+    assert model(torch.zeros(4, 2)).shape == (4, 1)
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(2, 16), (16, 16), (16, 1)]
+    assert count_parameters(model) == (2 * 16 + 16) + (16 * 16 + 16) + (16 + 1)
+    assert sum(isinstance(m, nn.ReLU) for m in model.modules()) == 2
+
+
+def test_mlp_options():
+    model = MLP([784, 32, 10], activation=nn.Sigmoid, batch_norm=True, dropout=0.5, flatten=True)
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    kinds = [type(m) for m in model.net]
+    assert kinds == [nn.Flatten, nn.Linear, nn.BatchNorm1d, nn.Sigmoid, nn.Dropout, nn.Linear]
+
+
+def test_mlp_needs_two_sizes():
+    with pytest.raises(ValueError, match="at least"):
+        MLP([5])
+
+
+def test_count_parameters_skips_frozen():
+    model = MLP([3, 4, 2])
+    model.net[0].weight.requires_grad_(False)
+    assert count_parameters(model) == count_parameters(model, trainable_only=False) - 12
