@@ -1,10 +1,23 @@
-"""Test-suite settings: every notebook runs in smoke mode, figures render off-screen.
+"""Test-suite settings: every notebook runs in smoke mode, on synthetic data, figures off-screen.
 
 nbval starts each notebook's kernel as a child of this process, so the environment variables set
-here reach the notebooks too.
+here reach the notebooks too. No test may touch the network or ../shared.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("HELPERS_SMOKE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_configure(config):
+    """Point HELPERS_DATA at a fresh folder holding small synthetic datasets in the official formats,
+    so that the notebooks' real loading code (torchvision and helpers.data) runs in smoke mode."""
+    if os.environ.get("HELPERS_DATA"):
+        return  # the caller chose a data root (e.g. to run the notebooks on real data)
+    root = Path(tempfile.mkdtemp(prefix="helpers-smoke-data-"))
+    os.environ["HELPERS_DATA"] = str(root)
+    # Each dataset module adds its synthetic writer here, one line each:
+    # SYNTHETIC-DATA-WRITERS

@@ -15,6 +15,10 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+#: Cells with this tag need a dataset that the machine storing the notebook may not have (official
+#: SVHN). `make notebooks` runs them when the data is there; otherwise they are stored unexecuted and
+#: without outputs, so that no result from other data is ever stored as if it came from the real one.
+NEEDS_OFFICIAL_DATA = "requires-official-data"
 
 
 def requirements(lines):
@@ -49,11 +53,14 @@ def test_there_are_notebooks():
 def test_notebook_is_stored_executed_without_errors(path):
     notebook = nbformat.read(path, as_version=4)
     code_cells = [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
-    unexecuted = [i for i, c in enumerate(code_cells) if c.execution_count is None]
+    excused = [c for c in code_cells if NEEDS_OFFICIAL_DATA in c.metadata.get("tags", [])
+               and c.execution_count is None]
+    assert all(not c.outputs for c in excused), f"{path.name}: an unexecuted cell has outputs"
+    unexecuted = [i for i, c in enumerate(code_cells) if c.execution_count is None and c not in excused]
     errors = [i for i, c in enumerate(code_cells) for o in c.outputs if o.output_type == "error"]
     assert not unexecuted, f"{path.name}: code cells {unexecuted} were never executed (run `make notebooks`)"
     assert not errors, f"{path.name}: code cells {errors} were saved with errors"
-    counts = [c.execution_count for c in code_cells]
+    counts = [c.execution_count for c in code_cells if c.execution_count is not None]
     assert counts == sorted(counts), f"{path.name}: cells were executed out of order"
     assert notebook.metadata.kernelspec.name == "python3"
 

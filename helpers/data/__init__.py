@@ -4,7 +4,10 @@ One file per dataset, all re-exported here so notebooks write ``from helpers.dat
 
 - ``toy2d``       -- the 2D "disc inside a ring" data of notebook 01 (shipped in ``data/2d``)
 - ``transforms``  -- feature transforms and splits shared by several notebooks
+- ``downloads``   -- getting files onto disk: offline use, verified atomic downloads, clear errors
 """
+
+from helpers.data.downloads import CorruptDatasetError, DatasetNotFoundError, RemoteFile, ensure_files
 
 from helpers.data.toy2d import RINGS_DIR, load_rings, make_rings, rings_path, save_rings
 from helpers.data.transforms import (
@@ -15,6 +18,10 @@ from helpers.data.transforms import (
 )
 
 __all__ = [
+    "CorruptDatasetError",
+    "DatasetNotFoundError",
+    "RemoteFile",
+    "ensure_files",
     "RINGS_DIR",
     "load_rings",
     "make_rings",

@@ -1,0 +1,147 @@
+"""Getting dataset files onto disk, with errors a student can act on.
+
+The downloading itself is torchvision's (its URLs, its md5 checksums, its ``download_url``); this
+module adds what a class needs around it:
+
+- a file already on disk is used without going online (a course-provided copy, an offline machine);
+- a download goes to a temporary name and is renamed only once its checksum is right, so an
+  interrupted or corrupt download never leaves a half-written file in the cache;
+- no internet and no files: one :class:`DatasetNotFoundError` that names the files expected, the
+  folder to put them in and where to get them -- not a traceback from deep inside urllib;
+- a file that is there but damaged: :class:`CorruptDatasetError` naming the file (or, for datasets
+  whose copies legitimately differ from the official bytes, only a warning).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from torchvision.datasets.utils import download_url
+
+from helpers.settings import DATA_ENV
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """Dataset files are missing and could not be downloaded."""
+
+
+class CorruptDatasetError(ValueError):
+    """A dataset file is on disk but damaged (wrong checksum, truncated, wrong structure)."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a dataset: its name on disk, where to download it, its official md5."""
+
+    filename: str
+    urls: tuple[str, ...]
+    md5: str
+
+
+def md5_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex md5 digest of a file, read in chunks."""
+    digest = hashlib.md5()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def missing_files_message(dataset: str, folder: Path, files: Sequence[RemoteFile], reason: str = "") -> str:
+    """The text of :class:`DatasetNotFoundError`: what is missing, where it goes, where to get it."""
+    lines = [f"{dataset} is not available: these files are missing from {folder}"
+             + (f" and could not be downloaded ({reason})." if reason else ".")]
+    for remote in files:
+        lines.append(f"  - {remote.filename}  (md5 {remote.md5})  from {remote.urls[0]}")
+    lines += [
+        "To fix it, either:",
+        "  - connect to the internet and run again (the files are downloaded automatically), or",
+        f"  - download the files above on another machine and copy them into {folder}, or",
+        f"  - point {DATA_ENV} (or the root= argument) at a folder that already has them,"
+        f" e.g. {DATA_ENV}=/path/to/course/data",
+    ]
+    return "\n".join(lines)
+
+
+def _download(remote: RemoteFile, folder: Path) -> None:
+    """Download ``remote`` into ``folder``, trying each URL; only a verified file is ever put in place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for url in remote.urls:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".partial-") as partial:
+            try:
+                download_url(url, partial, filename=remote.filename, md5=remote.md5)
+                downloaded = Path(partial) / remote.filename
+                if md5_of(downloaded) != remote.md5:
+                    raise CorruptDatasetError(f"checksum mismatch after downloading {url}")
+                os.replace(downloaded, folder / remote.filename)
+                return
+            except Exception as error:  # URLError, HTTPError, timeouts, bad checksum: try the next mirror
+                errors.append(f"{url}: {type(error).__name__}: {error}")
+    raise OSError("; ".join(errors))
+
+
+def ensure_files(dataset: str, folder: str | os.PathLike, files: Sequence[RemoteFile], download: bool = True,
+                 checksum_mismatch: str = "error") -> list[Path]:
+    """Make sure every file in ``files`` is in ``folder``; download the missing ones if allowed.
+
+    Args:
+        dataset: name used in messages, e.g. ``"MNIST"``.
+        folder: where the files live (created if needed).
+        download: try to download missing files (torchvision's ``download_url`` and URLs).
+        checksum_mismatch: what to do when a file on disk does not have the official md5:
+            ``"error"`` raises :class:`CorruptDatasetError` (MNIST: the official bytes are the only valid ones);
+            ``"warn"`` warns and uses the file (SVHN: mirrors, course subsets and test fixtures differ,
+            and a structural check after loading catches real damage).
+    Returns:
+        The paths of the files, in the order of ``files``.
+    Raises:
+        DatasetNotFoundError: files are missing and downloading is off or failed.
+        CorruptDatasetError: a file on disk has the wrong checksum (with ``checksum_mismatch="error"``).
+    """
+    if checksum_mismatch not in ("error", "warn"):
+        raise ValueError(f"checksum_mismatch must be 'error' or 'warn', got {checksum_mismatch!r}")
+    folder = Path(folder)
+    missing, reasons = [], []
+    for remote in files:
+        path = folder / remote.filename
+        if path.is_file():
+            actual = md5_of(path)
+            if actual != remote.md5:
+                text = (f"{path} does not have the official checksum (md5 {actual}, expected {remote.md5})")
+                if checksum_mismatch == "error":
+                    raise CorruptDatasetError(f"{text}: it is corrupt or truncated. Delete it and run again "
+                                              f"to download it afresh from {remote.urls[0]}.")
+                warnings.warn(f"{text}; using it anyway (a mirror, a course subset or a test fixture?).",
+                              stacklevel=2)
+            continue
+        if download:
+            try:
+                _download(remote, folder)
+                continue
+            except OSError as error:
+                reasons.append(str(error))
+        missing.append(remote)
+    if missing:
+        reason = "downloading is switched off" if not download else "no internet connection?"
+        message = missing_files_message(dataset, folder, missing, reason)
+        if reasons:
+            message += "\nDownload errors:\n  " + "\n  ".join(reasons)
+        raise DatasetNotFoundError(message)
+    return [folder / remote.filename for remote in files]
+
+
+def remove_quietly(path: str | os.PathLike) -> None:
+    """Delete a file or folder if it exists (used to drop a damaged cache entry)."""
+    path = Path(path)
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
