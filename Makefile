@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NB     ?= notebooks/[0-9]*.ipynb
 
-.PHONY: lab test notebooks setup clean-venv
+.PHONY: lab test notebooks student setup clean-venv
 
 setup: $(STAMP)
 
@@ -31,6 +31,10 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	HELPERS_SMOKE=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=3600 $(NB)
+
+# Student copies: student/NN_*.ipynb from notebooks/, solutions replaced by stubs, outputs cleared.
+student: $(STAMP)
+	$(BIN)/python scripts/coursework.py student
 
 clean-venv:
 	rm -rf $(VENV)

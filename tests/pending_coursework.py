@@ -1,0 +1,230 @@
+"""Student copies, solution markers, self-checks and Colab settings (issue: coursework)."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from torch import nn
+
+from helpers import checks
+from scripts import coursework
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+STUDENT = sorted((ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
+
+
+# --- markers and student copies ----------------------------------------------------------------------
+
+
+def test_stub_replaces_region_at_its_indentation_and_raises():
+    source = "def f(x):\n    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n"
+    stripped = coursework.strip_solutions(source, coursework.CODE_BEGIN, coursework.CODE_END, coursework.CODE_STUB)
+    assert "return x + 1" not in stripped and "    # YOUR CODE HERE" in stripped
+    namespace = {}
+    exec(stripped, namespace)
+    with pytest.raises(NotImplementedError):
+        namespace["f"](1)
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("# BEGIN SOLUTION\nx = 1\n", "never closed"),
+    ("x = 1\n# END SOLUTION\n", "without"),
+    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n# END SOLUTION\n", "inside another"),
+    ("def f():\n    # BEGIN SOLUTION\n    pass\n# END SOLUTION\n", "indented"),
+])
+def test_malformed_regions_are_rejected(source, problem):
+    with pytest.raises(coursework.SolutionMarkerError, match=problem):
+        coursework.solution_regions(source.split("\n"), coursework.CODE_BEGIN, coursework.CODE_END)
+
+
+@pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.name)
+def test_every_notebook_has_well_formed_exercises(path):
+    notebook = nbformat.read(path, as_version=4)
+    code_regions = sum(len(coursework.solution_regions(c.source.split("\n"), coursework.CODE_BEGIN,
+                                                       coursework.CODE_END))
+                       for c in notebook.cells if c.cell_type == "code")
+    assert code_regions >= 3, f"{path.name} has {code_regions} code exercises; at least 3 are needed"
+    assert coursework.count_solution_regions(notebook) >= code_regions  # markdown regions are valid too
+
+
+def test_student_copies_are_up_to_date():
+    assert coursework.make_student_copies(check=True) == [], "run `make student` and commit student/"
+    assert [p.name for p in STUDENT] == [p.name for p in INSTRUCTOR]
+
+
+@pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.name)
+def test_student_copy_has_no_solutions_and_no_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in notebook.cells)
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    assert "# YOUR CODE HERE" in text
+    assert all(not c.outputs and c.execution_count is None for c in notebook.cells if c.cell_type == "code")
+    instructor = nbformat.read(ROOT / "notebooks" / path.name, as_version=4)
+    assert len(notebook.cells) == len(instructor.cells)
+
+
+def test_student_copy_runs_up_to_the_first_stub_and_fails_there(tmp_path):
+    notebook = nbformat.read(STUDENT[0], as_version=4)
+    stub_cells = [i for i, c in enumerate(notebook.cells) if "# YOUR CODE HERE" in c.source]
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    with pytest.raises(CellExecutionError) as caught:
+        client.execute()
+    assert caught.value.ename == "NotImplementedError"
+    failed = [i for i, c in enumerate(notebook.cells)
+              if c.cell_type == "code" and any(o.output_type == "error" for o in c.outputs)]
+    assert len(failed) == 1
+    assert stub_cells[0] <= failed[0] < stub_cells[1], "it should stop at the first exercise"
+    ran = [c for c in notebook.cells[: failed[0]] if c.cell_type == "code" and c.source.strip()]
+    assert all(c.execution_count is not None for c in ran)
+
+
+# --- Colab and JupyterLab ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", INSTRUCTOR + STUDENT, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_colab_badge_and_install_cell_use_the_course_repository(path):
+    settings = coursework.course_settings()
+    slug = coursework.github_slug(settings["repository"])
+    notebook = nbformat.read(path, as_version=4)
+    badge = (f"https://colab.research.google.com/github/{slug}/blob/{settings['branch']}/"
+             f"{path.parent.name}/{path.name}")
+    assert badge in notebook.cells[0].source
+    install = next(c for c in notebook.cells if c.cell_type == "code")
+    assert 'if "google.colab" in sys.modules:' in install.source
+    assert f"git+{settings['repository']}" in install.source
+    text = "\n".join(c.source for c in notebook.cells)
+    assert "drive.mount" not in text and "%matplotlib" not in text
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+def test_readme_has_the_colab_badge():
+    slug = coursework.github_slug(coursework.course_settings()["repository"])
+    assert f"colab.research.google.com/github/{slug}/" in (ROOT / "README.md").read_text()
+
+
+def test_set_repository_rewrites_every_link(tmp_path, monkeypatch):
+    for folder in ("notebooks", "student"):
+        (tmp_path / folder).mkdir()
+        for path in (ROOT / folder).glob("*.ipynb"):
+            (tmp_path / folder / path.name).write_text(path.read_text())
+    for name in ("README.md", "pyproject.toml"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    monkeypatch.setattr(coursework, "ROOT", tmp_path)
+    monkeypatch.setattr(coursework, "INSTRUCTOR_DIR", tmp_path / "notebooks")
+    monkeypatch.setattr(coursework, "STUDENT_DIR", tmp_path / "student")
+    old = coursework.github_slug(coursework.course_settings()["repository"])
+    coursework.set_repository("https://github.com/my-uni/dl-course", branch="2026")
+    assert coursework.course_settings() == {"repository": "https://github.com/my-uni/dl-course", "branch": "2026"}
+    for path in [tmp_path / "README.md", *tmp_path.glob("*/*.ipynb")]:
+        text = path.read_text()
+        assert old not in text, path
+    notebook = (tmp_path / "notebooks" / INSTRUCTOR[0].name).read_text()
+    assert "github/my-uni/dl-course/blob/2026/notebooks/" in notebook
+    assert "git+https://github.com/my-uni/dl-course" in notebook
+
+
+# --- the self-checks: pass on right answers, fail on stubs and typical wrong answers ----------------------
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def verdicts(capsys):
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+
+
+def right_polar(points):
+    return torch.stack([points.norm(dim=1), torch.atan2(points[:, 1], points[:, 0])], dim=1)
+
+
+def test_check_polar(capsys):
+    assert checks.check_polar(right_polar)
+    wrong = lambda p: torch.stack([p.norm(dim=1), torch.atan(p[:, 1] / p[:, 0])], dim=1)  # noqa: E731
+    assert not checks.check_polar(wrong)
+    assert not checks.check_polar(lambda p: p)  # crashes are verdicts, not tracebacks
+    with pytest.raises(NotImplementedError):
+        checks.check_polar(stub)
+    assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET"]
+
+
+def right_mlp():
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
+
+
+def test_check_mlp(capsys):
+    assert checks.check_mlp(right_mlp())
+    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16), nn.Linear(16, 1)))  # no ReLU
+    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1)))  # one hidden layer
+    assert not checks.check_mlp(nn.Sequential(right_mlp(), nn.Sigmoid()))  # squashed before BCEWithLogits
+    capsys.readouterr()
+
+
+def test_check_does_not_change_the_random_stream():
+    model = right_mlp()
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    checks.check_mlp(model)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def right_train_one_epoch(model, loader, optimizer, loss_fn):
+    model.train()
+    total = 0.0
+    for points, labels in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(points), labels)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(labels)
+    return total / len(loader.dataset)
+
+
+def no_step_train_one_epoch(model, loader, optimizer, loss_fn):
+    total = 0.0
+    for points, labels in loader:
+        loss = loss_fn(model(points), labels)
+        loss.backward()
+        total += loss.item()
+    return total
+
+
+def test_check_train_one_epoch(capsys):
+    assert checks.check_train_one_epoch(right_train_one_epoch)
+    assert not checks.check_train_one_epoch(no_step_train_one_epoch)
+    with pytest.raises(NotImplementedError):
+        checks.check_train_one_epoch(stub)
+    assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET"]
+
+
+class Points(torch.utils.data.Dataset):
+    def __init__(self, label_slice=True):
+        self.samples, self.labels, self.label_slice = torch.zeros(10, 2), torch.ones(10), label_slice
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return self.samples[i], self.labels[i : i + 1] if self.label_slice else self.labels[i]
+
+
+def test_check_points_dataset(capsys):
+    assert checks.check_points_dataset(Points(), 10)
+    assert not checks.check_points_dataset(Points(label_slice=False), 10)  # label of shape () not (1,)
+    assert not checks.check_points_dataset(Points(), 11)
+    capsys.readouterr()
+
+
+def test_check_parameter_count_and_output_shape(capsys):
+    model = nn.Conv2d(1, 10, 8, stride=2)
+    assert checks.check_parameter_count(model, 8 * 8 * 1 * 10 + 10)
+    assert not checks.check_parameter_count(model, 8 * 8 * 10)
+    assert checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 11, 11))
+    assert not checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 10, 10))
+    capsys.readouterr()
