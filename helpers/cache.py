@@ -1,0 +1,82 @@
+"""A small cache of finished training runs, so a notebook of many experiments re-runs in seconds.
+
+A run is keyed by its configuration (a JSON-able dict: model, data, optimiser, seed, epochs...). Its
+result (history and final metrics, JSON-able) is stored as ``<cache>/<name>-<hash>.json``:
+
+- written atomically (temporary file + rename): an interrupted write never leaves a broken entry;
+- a corrupt or mismatched entry is reported and recomputed, never trusted;
+- smoke mode has its own folder, so a smoke run never reads (or pollutes) the full-mode cache;
+- ``recompute=True`` (or ``HELPERS_RECOMPUTE=1``) ignores what is stored and trains again.
+
+Instructors demo from a warm cache; students set ``RECOMPUTE = True`` and watch the runs happen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers.settings import data_root, smoke_mode
+
+RECOMPUTE_ENV = "HELPERS_RECOMPUTE"
+
+
+def cache_dir(root: str | os.PathLike | None = None) -> Path:
+    """``<data root>/cache/full`` or, in smoke mode, ``<data root>/cache/smoke``."""
+    return data_root(root) / "cache" / ("smoke" if smoke_mode() else "full")
+
+
+def run_key(config: dict) -> str:
+    """A stable hash of ``config`` (key order does not matter)."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _write_atomically(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(payload, file)
+        os.replace(tmp, path)
+    except BaseException:  # also on KeyboardInterrupt: drop the partial file, keep the old entry
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: bool | None = None,
+               folder: str | os.PathLike | None = None) -> dict:
+    """Return ``compute()``'s result for ``config``, from the cache when it is there.
+
+    Args:
+        name: a readable prefix for the file name (e.g. ``"optimiser-adam"``).
+        config: everything that determines the run; JSON-able. Change anything -> a new entry.
+        compute: trains and returns a JSON-able dict (e.g. ``{"history": ..., "test_acc": ...}``).
+        recompute: ignore the stored entry (default: ``$HELPERS_RECOMPUTE`` == 1).
+        folder: the cache folder (default: :func:`cache_dir`).
+    Returns:
+        The result dict, with ``"cached"`` set to True when it was loaded, False when computed.
+    """
+    if recompute is None:
+        recompute = os.environ.get(RECOMPUTE_ENV, "").strip() in {"1", "true", "yes"}
+    folder = Path(folder) if folder is not None else cache_dir()
+    config = json.loads(json.dumps(config))  # what will be stored: tuples become lists, etc.
+    path = folder / f"{name}-{run_key(config)}.json"
+    if not recompute and path.is_file():
+        try:
+            entry = json.loads(path.read_text())
+            if entry["config"] != config:
+                raise ValueError("stored configuration differs")
+            return {**entry["result"], "cached": True}
+        except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
+            warnings.warn(f"Cache entry {path} is unreadable ({error}); recomputing it.", stacklevel=2)
+    started = time.perf_counter()
+    result = compute()
+    _write_atomically(path, {"config": config, "result": result, "seconds": time.perf_counter() - started})
+    return {**result, "cached": False}

@@ -1,0 +1,88 @@
+import json
+
+import pytest
+
+from helpers import cache
+from helpers.cache import cache_dir, cached_run, run_key
+
+
+def counting(result):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return dict(result)
+
+    return compute, calls
+
+
+def test_second_call_loads_from_cache(tmp_path):
+    compute, calls = counting({"acc": 0.9, "history": {"loss": [1.0, 0.5]}})
+    first = cached_run("run", {"lr": 0.1}, compute, folder=tmp_path)
+    second = cached_run("run", {"lr": 0.1}, compute, folder=tmp_path)
+    assert calls == [1]
+    assert first == {"acc": 0.9, "history": {"loss": [1.0, 0.5]}, "cached": False}
+    assert second == {**first, "cached": True}
+
+
+def test_key_depends_on_config_not_on_key_order(tmp_path):
+    assert run_key({"a": 1, "b": [1, 2]}) == run_key({"b": [1, 2], "a": 1})
+    assert run_key({"a": 1}) != run_key({"a": 2})
+    compute, calls = counting({"acc": 1.0})
+    cached_run("run", {"seed": 0}, compute, folder=tmp_path)
+    cached_run("run", {"seed": 1}, compute, folder=tmp_path)
+    assert len(calls) == 2
+
+
+def test_recompute_ignores_the_cache(tmp_path, monkeypatch):
+    compute, calls = counting({"acc": 1.0})
+    cached_run("run", {}, compute, folder=tmp_path)
+    cached_run("run", {}, compute, folder=tmp_path, recompute=True)
+    monkeypatch.setenv("HELPERS_RECOMPUTE", "1")
+    cached_run("run", {}, compute, folder=tmp_path)
+    assert len(calls) == 3
+
+
+def test_corrupt_entry_is_detected_and_recomputed(tmp_path):
+    compute, calls = counting({"acc": 1.0})
+    cached_run("run", {"x": 1}, compute, folder=tmp_path)
+    (entry,) = tmp_path.glob("run-*.json")
+    entry.write_text(entry.read_text()[:20])  # truncated, as by a crash mid-write of a naive writer
+    with pytest.warns(UserWarning, match="unreadable"):
+        result = cached_run("run", {"x": 1}, compute, folder=tmp_path)
+    assert result["cached"] is False and len(calls) == 2
+    assert json.loads(entry.read_text())["result"] == {"acc": 1.0}
+
+
+def test_interrupted_compute_leaves_no_entry(tmp_path):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cached_run("run", {}, interrupted, folder=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_write_keeps_the_old_entry(tmp_path, monkeypatch):
+    compute, _ = counting({"acc": 0.5})
+    cached_run("run", {}, compute, folder=tmp_path)
+    (entry,) = tmp_path.glob("run-*.json")
+    before = entry.read_text()
+
+    def broken_dump(obj, file):
+        file.write('{"config": {}, "res')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache.json, "dump", broken_dump)
+    with pytest.raises(KeyboardInterrupt):
+        cached_run("run", {}, compute, folder=tmp_path, recompute=True)
+    assert entry.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == [entry.name]
+
+
+def test_smoke_mode_has_its_own_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HELPERS_SMOKE", "0")
+    full = cache_dir(tmp_path)
+    monkeypatch.setenv("HELPERS_SMOKE", "1")
+    smoke = cache_dir(tmp_path)
+    assert full == tmp_path.resolve() / "cache" / "full" and smoke == tmp_path.resolve() / "cache" / "smoke"
