@@ -1,6 +1,7 @@
 """Self-checks for the exercises: each tests a student's object and prints a clear verdict with a hint.
 
-Every check prints one line starting with ``PASSED`` or ``NOT YET`` and returns True/False. It does
+Every check prints one line starting with ``PASSED`` or ``NOT YET`` and returns a :class:`Verdict`
+(true or false). It does
 not stop the notebook on a wrong answer -- except for an unfinished exercise: if the student's code
 still raises ``NotImplementedError`` the check re-raises it, so "Run all" stops at the first exercise
 that is left to do.
@@ -19,13 +20,34 @@ import torch
 from torch import nn
 
 
-def report(passed: bool, what: str, hint: str = "") -> bool:
+class Verdict:
+    """What a check returns: true when it passed, false when not.
+
+    It shows nothing when it is a cell's last value: the check has already printed its line. (A plain
+    ``True`` would add an ``Out[n]: True``; ending the line with ``;`` hides that in Jupyter but not
+    under nbval, which runs cells without storing history.)
+    """
+
+    def __init__(self, passed: bool):
+        self.passed = bool(passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"Verdict(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def report(passed: bool, what: str, hint: str = "") -> Verdict:
     """Print the verdict of one check: ``PASSED: what`` or ``NOT YET: what -- Hint: hint``."""
     print(f"PASSED: {what}" if passed else f"NOT YET: {what}" + (f"\n  Hint: {hint}" if hint else ""))
-    return passed
+    return Verdict(passed)
 
 
-def _run(what: str, hint: str, test: Callable[[], tuple[bool, str]]) -> bool:
+def _run(what: str, hint: str, test: Callable[[], tuple[bool, str]]) -> Verdict:
     """Run ``test`` -> (passed, detail); turn exceptions from the student's code into a verdict."""
     try:
         with torch.random.fork_rng(devices=[]):  # a check must not change the notebook's random numbers
@@ -42,7 +64,7 @@ def _run(what: str, hint: str, test: Callable[[], tuple[bool, str]]) -> bool:
 
 
 def check_output_shape(model: nn.Module, input_shape: Sequence[int], expected: Sequence[int], name="the model",
-                       hint="") -> bool:
+                       hint="") -> Verdict:
     """``model(torch.zeros(input_shape))`` has shape ``expected``."""
     def test():
         model.eval()
@@ -53,7 +75,7 @@ def check_output_shape(model: nn.Module, input_shape: Sequence[int], expected: S
                 "print the shape after each layer to find where it goes wrong", test)
 
 
-def check_parameter_count(model: nn.Module, expected: int, formula: str = "", name="the model") -> bool:
+def check_parameter_count(model: nn.Module, expected: int, formula: str = "", name="the model") -> Verdict:
     """The number of trainable parameters of ``model`` equals ``expected`` (e.g. from the layer formula)."""
     def test():
         count = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -63,7 +85,7 @@ def check_parameter_count(model: nn.Module, expected: int, formula: str = "", na
 
 
 def check_function_on_examples(function: Callable, examples: Sequence[tuple], name: str, hint: str = "",
-                               atol: float = 1e-5) -> bool:
+                               atol: float = 1e-5) -> Verdict:
     """``function(input)`` is close to ``expected`` for every ``(input, expected)`` pair."""
     def test():
         for inputs, expected in examples:
@@ -75,7 +97,7 @@ def check_function_on_examples(function: Callable, examples: Sequence[tuple], na
     return _run(f"{name} gives the right values", hint, test)
 
 
-def check_nonlinear(model: nn.Module, in_features: int, name="the model") -> bool:
+def check_nonlinear(model: nn.Module, in_features: int, name="the model") -> Verdict:
     """``model`` is not an affine map: f(a) + f(b) != f(a + b) + f(0) for random a, b."""
     def test():
         generator = torch.Generator().manual_seed(0)
@@ -89,7 +111,7 @@ def check_nonlinear(model: nn.Module, in_features: int, name="the model") -> boo
 
 
 def check_loss_decreases(model: nn.Module, loss_fn, inputs: torch.Tensor, targets: torch.Tensor, steps: int = 30,
-                         lr: float = 0.01, factor: float = 0.5, name="the model") -> bool:
+                         lr: float = 0.01, factor: float = 0.5, name="the model") -> Verdict:
     """A few Adam steps on one small, easy batch bring the loss below ``factor`` × its first value.
 
     A model that can fit anything overfits one small batch quickly; one that cannot (its output
@@ -124,7 +146,7 @@ def _two_blobs(n=64):
     return points, labels
 
 
-def check_points_dataset(dataset, expected_len: int) -> bool:
+def check_points_dataset(dataset, expected_len: int) -> Verdict:
     """Notebook 01: the Dataset has ``expected_len`` items, each a (2,) float point and a (1,) float 0/1 label."""
     def test():
         if len(dataset) != expected_len:
@@ -140,7 +162,7 @@ def check_points_dataset(dataset, expected_len: int) -> bool:
                 "__getitem__(i) returns self.samples[i] and the label as a tensor of shape (1,) (slice i:i+1)", test)
 
 
-def check_train_one_epoch(train_one_epoch: Callable) -> bool:
+def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
     """Notebook 01: ``train_one_epoch(model, loader, optimizer, loss_fn)`` updates the weights and lowers the loss."""
     def test():
         points, labels = _two_blobs()
@@ -159,7 +181,7 @@ def check_train_one_epoch(train_one_epoch: Callable) -> bool:
                 "loss.backward(), optimizer.step()", test)
 
 
-def check_mlp(model: nn.Module) -> bool:
+def check_mlp(model: nn.Module) -> Verdict:
     """Notebook 01: the 2-16-16-1 ReLU MLP."""
     points, labels = _two_blobs()
     results = [
@@ -169,10 +191,10 @@ def check_mlp(model: nn.Module) -> bool:
         check_nonlinear(model, 2, name="the MLP"),
         check_loss_decreases(model, nn.BCEWithLogitsLoss(), points, labels, name="the MLP"),
     ]
-    return all(results)
+    return Verdict(all(results))
 
 
-def check_polar(to_polar: Callable) -> bool:
+def check_polar(to_polar: Callable) -> Verdict:
     """Notebook 01: (x, y) -> (r, φ) on points whose answer is known, in all four quadrants."""
     points = torch.tensor([[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0], [0.0, -1.0], [-1.0, -1.0]])
     expected = torch.tensor([[1.0, 0.0], [2.0, math.pi / 2], [3.0, math.pi], [1.0, -math.pi / 2],

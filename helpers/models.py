@@ -71,3 +71,85 @@ class MLP(nn.Module):
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) scalar parameters in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+class CNN(nn.Module):
+    """A plain convolutional classifier: conv blocks, a global pool, one linear layer.
+
+    ``CNN([8, 16, 32])`` on (N, 1, 28, 28) images is::
+
+        Conv(1->8, 3x3, pad 1) -> ReLU -> MaxPool 2   # (N, 8, 14, 14)
+        Conv(8->16, 3x3, pad 1) -> ReLU -> MaxPool 2  # (N, 16, 7, 7)
+        Conv(16->32, 3x3, pad 1) -> ReLU -> MaxPool 2 # (N, 32, 3, 3)
+        AdaptiveMaxPool 1x1 -> Flatten                # (N, 32)
+        Linear(32 -> 10)                              # (N, 10) logits
+
+    Each block is ``convs_per_block`` times ``Conv -> [BatchNorm2d] -> activation``, then max pooling
+    (pooling is skipped once the feature map is down to 1x1 -- so the same model works on 8x8 digits,
+    28x28 MNIST and 32x32 SVHN).
+
+    Args:
+        channels: output channels of each block, e.g. ``[8, 16, 32]``.
+        in_channels: 1 for grey images, 3 for colour.
+        n_classes: size of the output.
+        kernel_size: side of the square kernels (odd; padded to keep the size).
+        convs_per_block: convolutions before each pooling (2 gives VGG-style blocks).
+        batch_norm: ``BatchNorm2d`` after every convolution.
+        activation: module class after every convolution (default ``nn.ReLU``).
+        global_pool: ``"max"`` or ``"avg"``: how the last feature map is reduced to one vector.
+        dropout: dropout probability before the final linear layer (0 = none).
+        hidden: optional size of a hidden dense layer between the pool and the output.
+    Shapes:
+        input (N, in_channels, H, W) -> output (N, n_classes)
+    """
+
+    def __init__(self, channels: Sequence[int], in_channels: int = 1, n_classes: int = 10,
+                 kernel_size: int = 3, convs_per_block: int = 1, batch_norm: bool = False,
+                 activation: type[nn.Module] = nn.ReLU, global_pool: str = "max", dropout: float = 0.0,
+                 hidden: int | None = None):
+        super().__init__()
+        if not channels:
+            raise ValueError("channels needs at least one block, e.g. [8, 16, 32]")
+        if kernel_size % 2 != 1:
+            raise ValueError(f"kernel_size must be odd (padding keeps the size), got {kernel_size}")
+        if global_pool not in ("max", "avg"):
+            raise ValueError(f"global_pool must be 'max' or 'avg', got {global_pool!r}")
+        self.channels = list(channels)
+        blocks = []
+        n_in = in_channels
+        for n_out in channels:
+            layers: list[nn.Module] = []
+            for _ in range(convs_per_block):
+                # with batch norm the conv bias is redundant (BN subtracts the mean): leave it out
+                layers.append(nn.Conv2d(n_in, n_out, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
+                if batch_norm:
+                    layers.append(nn.BatchNorm2d(n_out))
+                layers.append(activation())
+                n_in = n_out
+            layers.append(_PoolIfLarger())
+            blocks.append(nn.Sequential(*layers))
+        self.features = nn.Sequential(*blocks)
+        pool = nn.AdaptiveMaxPool2d(1) if global_pool == "max" else nn.AdaptiveAvgPool2d(1)
+        head: list[nn.Module] = [pool, nn.Flatten()]
+        if hidden:
+            head += [nn.Linear(n_in, hidden), activation()]
+            n_in = hidden
+        if dropout > 0:
+            head.append(nn.Dropout(dropout))
+        head.append(nn.Linear(n_in, n_classes))
+        self.classifier = nn.Sequential(*head)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class _PoolIfLarger(nn.Module):
+    """2x2 max pooling, or nothing when the feature map is already 1 pixel high or wide."""
+
+    def forward(self, x):
+        if min(x.shape[-2:]) < 2:
+            return x
+        return nn.functional.max_pool2d(x, 2)
+
+    def extra_repr(self) -> str:
+        return "kernel_size=2 (skipped below 2x2)"

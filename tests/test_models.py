@@ -37,3 +37,26 @@ def test_count_parameters_skips_frozen():
     model = MLP([3, 4, 2])
     model.net[0].weight.requires_grad_(False)
     assert count_parameters(model) == count_parameters(model, trainable_only=False) - 12
+
+
+def test_cnn_shapes_on_every_image_size():
+    from helpers.models import CNN
+    assert CNN([8, 16, 32])(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert CNN([8, 16, 32])(torch.zeros(2, 1, 8, 8)).shape == (2, 10)   # pooling stops at 1x1
+    assert CNN([16, 32], in_channels=3, batch_norm=True, dropout=0.3, hidden=64)(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_cnn_parameter_count_matches_the_formula():
+    from helpers.models import CNN
+    model = CNN([8, 16, 32])
+    convs = (9 * 1 * 8 + 8) + (9 * 8 * 16 + 16) + (9 * 16 * 32 + 32)
+    assert count_parameters(model) == convs + 32 * 10 + 10
+    bn = CNN([8], batch_norm=True, convs_per_block=2)
+    assert count_parameters(bn) == (9 * 1 * 8 + 2 * 8) + (9 * 8 * 8 + 2 * 8) + (8 * 10 + 10)
+
+
+def test_cnn_rejects_bad_settings():
+    from helpers.models import CNN
+    for kwargs in ({"channels": []}, {"channels": [4], "kernel_size": 4}, {"channels": [4], "global_pool": "sum"}):
+        with pytest.raises(ValueError):
+            CNN(**kwargs)

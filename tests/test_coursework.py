@@ -228,3 +228,8 @@ def test_check_parameter_count_and_output_shape(capsys):
     assert checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 11, 11))
     assert not checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 10, 10))
     capsys.readouterr()
+
+
+def test_a_verdict_is_true_or_false_and_shows_nothing_as_a_cells_value():
+    assert checks.report(True, "x") and not checks.report(False, "x")
+    assert checks.Verdict(True)._ipython_display_() is None  # the printed line is the whole output
