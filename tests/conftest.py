@@ -21,3 +21,5 @@ def pytest_configure(config):
     os.environ["HELPERS_DATA"] = str(root)
     # Each dataset module adds its synthetic writer here, one line each:
     # SYNTHETIC-DATA-WRITERS
+    from helpers.data.mnist import write_synthetic_mnist
+    write_synthetic_mnist(root)
