@@ -81,8 +81,8 @@ class DigitsDataset(Dataset):
         pixels, labels = load_digits_split(split)
         rows = digits_rows(split)
         if limit is not None:
-            if limit < 1:
-                raise ValueError(f"limit must be a positive number of images, got {limit}")
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+                raise ValueError(f"limit must be a positive whole number of images (or None), got {limit!r}")
             pixels, labels, rows = pixels[:limit], labels[:limit], rows[:limit]
         self.split = split
         self.rows = rows

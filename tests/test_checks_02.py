@@ -1,0 +1,173 @@
+"""Notebook 02's self-checks pass on right answers, fail on typical wrong ones and re-raise on stubs."""
+
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from helpers import checks
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def verdicts(capsys):
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+
+
+# --- Reshape and Flatten ---------------------------------------------------------------------------------
+
+
+class Reshape(nn.Module):
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+
+
+class Flatten(nn.Module):
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)
+
+
+class ReshapeForBatchOf5(Reshape):  # hard-codes the batch size
+    def forward(self, x):
+        return x.reshape(5, *self.shape)
+
+
+class FlattenEverything(nn.Module):  # flattens the batch dimension too
+    def forward(self, x):
+        return x.reshape(-1)
+
+
+class ReshapeColumnMajor(Reshape):  # right shape, pixels in the wrong place
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape).transpose(-1, -2)
+
+
+class StubReshape(Reshape):
+    def forward(self, x):
+        raise NotImplementedError
+
+
+def test_check_reshape_flatten(capsys):
+    assert checks.check_reshape_flatten(Reshape, Flatten)
+    assert checks.check_reshape_flatten(lambda *shape: nn.Unflatten(1, shape), nn.Flatten)  # PyTorch's own
+    assert not checks.check_reshape_flatten(ReshapeForBatchOf5, Flatten)
+    assert not checks.check_reshape_flatten(Reshape, FlattenEverything)
+    assert not checks.check_reshape_flatten(ReshapeColumnMajor, Flatten)
+    with pytest.raises(NotImplementedError):
+        checks.check_reshape_flatten(StubReshape, Flatten)
+    assert verdicts(capsys) == ["PASSED", "PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
+
+
+# --- the negative log-likelihood -----------------------------------------------------------------------
+
+
+def right_nll(log_probs, targets):
+    return -log_probs[torch.arange(len(targets)), targets].mean()
+
+
+def test_check_nll(capsys):
+    assert checks.check_nll(right_nll)
+    assert checks.check_nll(nn.NLLLoss())
+    assert not checks.check_nll(lambda lp, t: lp[torch.arange(len(t)), t].mean())  # forgot the minus
+    assert not checks.check_nll(lambda lp, t: -lp[torch.arange(len(t)), t].sum())  # sum, not mean
+    assert not checks.check_nll(lambda lp, t: -lp[:, t].mean())  # a column per target, not one entry per row
+    assert not checks.check_nll(lambda lp, t: -lp.exp()[torch.arange(len(t)), t].mean())  # probabilities
+    assert not checks.check_nll(lambda lp, t: -lp.mean(dim=1))  # one value per sample
+    with pytest.raises(NotImplementedError):
+        checks.check_nll(stub)
+    assert verdicts(capsys) == ["PASSED", "PASSED"] + ["NOT YET"] * 6
+
+
+# --- early stopping ------------------------------------------------------------------------------------
+
+
+class EarlyStopping:
+    def __init__(self, patience):
+        self.patience, self.best_loss, self.best_epoch, self.best_state = patience, math.inf, 0, None
+        self.epochs_without_improvement, self.epoch = 0, 0
+
+    def keep(self, model):
+        return copy.deepcopy(model.state_dict())
+
+    def improved(self, val_loss):
+        return val_loss < self.best_loss
+
+    def step(self, val_loss, model):
+        self.epoch += 1
+        if self.improved(val_loss):
+            self.best_loss, self.best_epoch, self.best_state = val_loss, self.epoch, self.keep(model)
+            self.epochs_without_improvement = 0
+        else:
+            self.epochs_without_improvement += 1
+        return self.epochs_without_improvement >= self.patience
+
+    def restore(self, model):
+        model.load_state_dict(self.best_state)
+
+
+class KeepsReferences(EarlyStopping):  # state_dict() without a copy: "restores" the last weights
+    def keep(self, model):
+        return model.state_dict()
+
+
+class OffByOne(EarlyStopping):  # waits one epoch too many
+    def step(self, val_loss, model):
+        super().step(val_loss, model)
+        return self.epochs_without_improvement > self.patience
+
+
+class EqualCountsAsBetter(EarlyStopping):  # a tie resets the counter: 0.6 at epoch 7 "improves"
+    def improved(self, val_loss):
+        return val_loss <= self.best_loss
+
+
+class NeverStops(EarlyStopping):
+    def step(self, val_loss, model):
+        super().step(val_loss, model)
+        return False
+
+
+class StubStopping(EarlyStopping):
+    def step(self, val_loss, model):
+        raise NotImplementedError
+
+
+def test_check_early_stopping(capsys):
+    assert checks.check_early_stopping(EarlyStopping)
+    for wrong in (KeepsReferences, OffByOne, EqualCountsAsBetter, NeverStops):
+        assert not checks.check_early_stopping(wrong), wrong.__name__
+    with pytest.raises(NotImplementedError):
+        checks.check_early_stopping(StubStopping)
+    assert verdicts(capsys) == ["PASSED"] + ["NOT YET"] * 5
+
+
+# --- the CNN -------------------------------------------------------------------------------------------
+
+FORMULA = "(9·1·8 + 8) + (32·10 + 10)"
+EXPECTED = (9 * 1 * 8 + 8) + (32 * 10 + 10)
+
+
+def small_cnn(pool=True):
+    layers = [Reshape(1, 8, 8), nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), Flatten()]
+    return nn.Sequential(*layers, nn.Linear(32, 10)) if pool else nn.Sequential(*layers[:3], Flatten(),
+                                                                                nn.Linear(512, 10))
+
+
+def test_check_digits_cnn(capsys):
+    assert checks.check_digits_cnn(small_cnn(), EXPECTED, FORMULA)
+    assert not checks.check_digits_cnn(small_cnn(pool=False), EXPECTED, FORMULA)  # wrong size: parameters differ
+    no_reshape = nn.Sequential(*list(small_cnn())[1:])  # Conv2d on (N, 64) vectors: crashes -> a verdict
+    assert not checks.check_digits_cnn(no_reshape, EXPECTED, FORMULA)
+    squashed = nn.Sequential(small_cnn(), nn.Softmax(dim=1))  # extra softmax before CrossEntropyLoss: learns badly
+    assert not checks.check_digits_cnn(squashed, EXPECTED, FORMULA)
+    with pytest.raises(NotImplementedError):
+        checks.check_digits_cnn(nn.Sequential(StubReshape(1, 8, 8)), EXPECTED, FORMULA)
+    capsys.readouterr()
