@@ -1,0 +1,366 @@
+"""SVHN: the official ``.mat`` files into tensors once, a leak-free validation split, digit augmentation.
+
+Where the files live: ``<data root>/SVHN/`` (data root: ``data/`` in the repository, or
+``$HELPERS_DATA``, or the ``root=`` argument), or any folder passed as ``folder=`` (e.g. a course
+subset). The two files used are torchvision's (``torchvision.datasets.SVHN.split_list``; the "extra"
+split is not used)::
+
+    train_32x32.mat   73,257 images      test_32x32.mat   26,032 images
+
+each holding ``X``: 32x32x3xN uint8 (row, column, colour, image) and ``y``: Nx1 with 1..10, where 10
+means the digit 0.
+
+What the loading guarantees:
+
+- a missing file is downloaded from torchvision's URL (offline: one clear :class:`DatasetNotFoundError`
+  saying what to put where);
+- a file whose md5 differs from the official one is only a *warning* (mirrors, course subsets and
+  test fixtures differ legitimately); a structural check after loading catches real damage: wrong
+  keys, shapes, dtype or label range, and files scipy cannot read (truncated), all raise
+  :class:`CorruptDatasetError` naming the file;
+- the validation set is a stratified share of the **training file only**, disjoint from what is
+  trained on; the normalisation statistics come from the training split only; and the test file is
+  not read until :meth:`SvhnSplits.load_test` is called, for the final evaluation.
+
+:func:`write_synthetic_svhn` writes a small, learnable stand-in in the official layout (scipy's
+``savemat``); the test suite and smoke mode use it, and every description of it says SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+import torch
+from torchvision.datasets import SVHN
+
+from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files
+from helpers.data.mnist import synthetic_digits
+from helpers.data.transforms import stratified_split
+from helpers.settings import REPO_DATA_DIR, data_root
+
+#: Written next to the files by :func:`write_synthetic_svhn`: their checksums, and a flag that makes
+#: every description of the data say SYNTHETIC.
+SYNTHETIC_MARKER = "SYNTHETIC-SVHN.json"
+SPLITS = ("train", "test")
+IMAGE_SHAPE = (32, 32, 3)  # X is stored as (row, column, colour, image)
+N_CLASSES = 10
+
+
+def svhn_folder(root: str | os.PathLike | None = None) -> Path:
+    """``<data root>/SVHN``: where ``train_32x32.mat`` and ``test_32x32.mat`` live."""
+    return data_root(root) / "SVHN"
+
+
+def _folder(folder: str | os.PathLike | None, root: str | os.PathLike | None) -> Path:
+    return Path(folder).expanduser().resolve() if folder is not None else svhn_folder(root)
+
+
+def svhn_remote_file(split: str) -> RemoteFile:
+    """The official file of ``split`` ("train" or "test") with torchvision's URL and md5."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'test' (the 'extra' split is not used), got {split!r}")
+    url, filename, md5 = SVHN.split_list[split]
+    return RemoteFile(filename, (url,), md5)
+
+
+def is_synthetic(folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> bool:
+    """True when the folder holds files written by :func:`write_synthetic_svhn`."""
+    return (_folder(folder, root) / SYNTHETIC_MARKER).is_file()
+
+
+def official_files_present(folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> bool:
+    """True when both official files are in the folder and it is not a synthetic stand-in.
+
+    Only looks at names (no checksums, nothing read): cheap enough to decide up front whether a
+    notebook can run on SVHN at all.
+    """
+    path = _folder(folder, root)
+    return not is_synthetic(path) and all((path / svhn_remote_file(s).filename).is_file() for s in SPLITS)
+
+
+def ensure_svhn(split: str, folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
+                download: bool = True) -> tuple[Path, bool]:
+    """Make sure the file of ``split`` is on disk (downloading it if allowed); nothing is parsed.
+
+    Returns:
+        (path, official): ``official`` is True when its md5 is the official one.
+    Raises:
+        DatasetNotFoundError: missing and not downloadable (the message says what to do).
+    A checksum that differs from the official one (or, for synthetic data, from the recorded one)
+    only warns.
+    """
+    path = _folder(folder, root)
+    remote = svhn_remote_file(split)
+    synthetic = is_synthetic(path)
+    if synthetic:
+        recorded = json.loads((path / SYNTHETIC_MARKER).read_text())["md5"][remote.filename]
+        remote = RemoteFile(remote.filename, remote.urls, recorded)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        [file_path] = ensure_files("SVHN", path, [remote], download=download and not synthetic,
+                                   checksum_mismatch="warn")
+    for warning in caught:  # pass them on, pointing at the caller
+        warnings.warn(str(warning.message), warning.category, stacklevel=2)
+    return file_path, not caught and not synthetic
+
+
+def read_svhn_mat(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor]:
+    """Read one SVHN ``.mat`` file and check its structure.
+
+    Returns:
+        images: (N, 3, 32, 32) uint8, channels R, G, B;
+        labels: (N,) int64 digits 0..9 (the file's 10 becomes 0).
+    Raises:
+        CorruptDatasetError: scipy cannot read the file (truncated, not a .mat), or ``X``/``y`` are
+            missing or have the wrong shape, dtype or label range. The message names the file.
+    """
+    path = Path(path)
+
+    def corrupt(problem: str) -> CorruptDatasetError:
+        return CorruptDatasetError(f"{path} is not a usable SVHN file: {problem}. Delete it and run again "
+                                   "to download it afresh (or copy a good one there).")
+
+    try:
+        content = scipy.io.loadmat(path, variable_names=["X", "y"])
+    except Exception as error:  # truncated or foreign files fail in many ways inside scipy
+        raise corrupt(f"scipy.io.loadmat cannot read it ({type(error).__name__}: {error}); "
+                      "it is probably truncated") from None
+    missing = [key for key in ("X", "y") if key not in content]
+    if missing:
+        raise corrupt(f"the variable(s) {missing} are missing (it has {sorted(k for k in content if k[0] != '_')})")
+    images, labels = content["X"], content["y"]
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[:3] != IMAGE_SHAPE:
+        raise corrupt(f"X should be 32x32x3xN uint8, it is {'x'.join(map(str, images.shape))} {images.dtype}")
+    if labels.size != images.shape[3] or labels.ndim != 2 or 1 not in labels.shape:
+        raise corrupt(f"y should be Nx1 with N = {images.shape[3]} (one label per image), it is "
+                      f"{'x'.join(map(str, labels.shape))}")
+    labels = labels.reshape(-1)
+    if not np.issubdtype(labels.dtype, np.number) or not np.all(np.isin(labels, np.arange(1, 11))):
+        bad = labels[~np.isin(labels, np.arange(1, 11))][:5] if np.issubdtype(labels.dtype, np.number) else labels[:5]
+        raise corrupt(f"labels in y should be whole numbers 1..10 (10 = digit 0), found e.g. {bad.tolist()}")
+    images = torch.from_numpy(np.ascontiguousarray(images.transpose(3, 2, 0, 1)))  # (N, C, H, W)
+    labels = torch.from_numpy(labels.astype(np.int64) % 10)  # 10 -> 0, 1..9 unchanged
+    return images, labels
+
+
+def load_svhn(split: str, folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
+              download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images (N, 3, 32, 32) uint8 and labels (N,) int64 0..9 of one split's file."""
+    path, _ = ensure_svhn(split, folder, root, download)
+    return read_svhn_mat(path)
+
+
+# --- normalisation and augmentation ----------------------------------------------------------------------
+
+
+def channel_stats(images: torch.Tensor, chunk_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and standard deviation of pixel values scaled to [0, 1].
+
+    Computed in chunks (sums of x and x² in float64), so the 73,257 uint8 training images are never
+    converted to float all at once.
+
+    Args:
+        images: (N, C, H, W), uint8 (0..255) or float (already in [0, 1]).
+    Returns:
+        mean, std: (C,) float32.
+    """
+    total = torch.zeros(images.shape[1], dtype=torch.float64)
+    total_sq = torch.zeros_like(total)
+    for start in range(0, len(images), chunk_size):
+        chunk = images[start:start + chunk_size].double()
+        if images.dtype == torch.uint8:
+            chunk = chunk / 255
+        total += chunk.sum(dim=(0, 2, 3))
+        total_sq += (chunk ** 2).sum(dim=(0, 2, 3))
+    count = images.shape[0] * images.shape[2] * images.shape[3]
+    mean = total / count
+    std = (total_sq / count - mean ** 2).clamp_min(0).sqrt()
+    return mean.float(), std.float()
+
+
+def normalize_images(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels (N, C, H, W) -> float32 (p/255 - mean[c]) / std[c], as ToTensor + Normalize do."""
+    return (images.float() / 255 - mean[:, None, None]) / std[:, None, None]
+
+
+class RandomShift:
+    """Shift every image of a batch by its own random offset of up to ``max_shift`` pixels.
+
+    The same as torchvision's ``RandomCrop(32, padding=max_shift)``, but for a whole batch of
+    tensors at once (one gather, no per-image Python), so it costs next to nothing on a CPU. Digits
+    are never flipped: a mirrored 2 or 5 is not a digit. Pixels shifted in from outside are
+    ``fill`` (0 = the mean colour, once the images are normalised).
+
+    Use it as ``fit(..., batch_transform=RandomShift(2))``: it is applied to training batches only.
+
+    Args:
+        max_shift: largest shift in pixels, in each direction, vertically and horizontally.
+        generator: ``torch.Generator`` for the offsets (default: torch's global one, seeded by
+            ``seed_everything``; a resumed run continues the same stream).
+    Shapes:
+        (N, C, H, W) -> (N, C, H, W), same dtype and device.
+    """
+
+    def __init__(self, max_shift: int = 2, fill: float = 0.0, generator: torch.Generator | None = None):
+        if max_shift < 0:
+            raise ValueError(f"max_shift must be >= 0, got {max_shift}")
+        self.max_shift, self.fill, self.generator = max_shift, fill, generator
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        if self.max_shift == 0:
+            return images
+        n, _, height, width = images.shape
+        s = self.max_shift
+        padded = torch.nn.functional.pad(images, (s, s, s, s), value=self.fill)
+        offsets = torch.randint(0, 2 * s + 1, (2, n), generator=self.generator).to(images.device)
+        rows = (torch.arange(height, device=images.device) + offsets[0][:, None])[:, None, :, None]  # (N,1,H,1)
+        cols = (torch.arange(width, device=images.device) + offsets[1][:, None])[:, None, None, :]  # (N,1,1,W)
+        batch = torch.arange(n, device=images.device)[:, None, None, None]
+        channels = torch.arange(images.shape[1], device=images.device)[None, :, None, None]
+        return padded[batch, channels, rows, cols]
+
+    def __repr__(self) -> str:
+        return f"RandomShift(max_shift={self.max_shift}, fill={self.fill})"
+
+
+# --- splits ------------------------------------------------------------------------------------------------
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it (stored outputs show no home folder)."""
+    try:
+        return str(path.relative_to(REPO_DATA_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+def _source(folder: Path, official: bool) -> str:
+    if is_synthetic(folder):
+        return f"SYNTHETIC stand-in for SVHN (write_synthetic_svhn; not real photos) from {_shown(folder)}"
+    if official:
+        return f"official SVHN (checksums verified) from {_shown(folder)}"
+    return (f"SVHN-format files whose checksums are NOT the official ones (a sample, subset or mirror; "
+            f"results on them are not SVHN results) from {_shown(folder)}")
+
+
+@dataclass
+class SvhnSplits:
+    """Training and validation tensors from the training file; the test file, read only on request.
+
+    Images are (N, 3, 32, 32) float32, normalised per channel with ``mean``/``std`` (computed on
+    ``train`` only); labels (N,) int64 0..9. ``train_indices``/``val_indices`` are positions in the
+    training file: disjoint, stratified by class.
+    """
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+    train_indices: torch.Tensor
+    val_indices: torch.Tensor
+    mean: torch.Tensor
+    std: torch.Tensor
+    test_path: Path
+    source: str  # e.g. "official SVHN (checksums verified) from data/SVHN"
+    test_loaded: bool = field(default=False, init=False)
+
+    def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Read the test file (the first time it is read at all) and normalise it with the training stats.
+
+        Call this once, for the final evaluation, after every choice (architecture, epochs, extra
+        components) has been made on the validation set.
+        Returns:
+            images (N, 3, 32, 32) float32, labels (N,) int64.
+        """
+        images, labels = read_svhn_mat(self.test_path)
+        self.test_loaded = True
+        return normalize_images(images, self.mean, self.std), labels
+
+    def describe(self) -> str:
+        """One line per split: how many images, from which data."""
+        n_file = len(self.train_indices) + len(self.val_indices)
+        return "\n".join([
+            f"data: {self.source}",
+            f"  train      {len(self.train_labels):>6,} images (train_32x32.mat minus the validation images)",
+            f"  validation {len(self.val_labels):>6,} images ({len(self.val_labels) / n_file:.1%} of "
+            "train_32x32.mat, stratified by class, never trained on)",
+            f"  test       {self.test_path.name} -- {'read' if self.test_loaded else 'not read yet'}; "
+            "read once, for the final evaluation",
+        ])
+
+
+def load_svhn_splits(folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
+                     val_fraction: float = 0.1, seed: int = 0, download: bool = True) -> SvhnSplits:
+    """SVHN's training file split into normalised train/validation tensors; the test file checked, not read.
+
+    Args:
+        folder: the folder holding the ``.mat`` files (default: ``<data root>/SVHN``).
+        val_fraction: share of the training file held out for validation, per class (at least 0.1:
+            7,326 of the 73,257 official training images).
+        seed: seed of the split.
+    Both files must be there (or downloadable) before anything is trained, so a missing test file is
+    reported now, not after hours of training; but only the training file is read.
+    """
+    if not 0.1 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be at least 0.1 (and below 1), got {val_fraction}")
+    path = _folder(folder, root)
+    train_path, official_train = ensure_svhn("train", path, download=download)
+    test_path, official_test = ensure_svhn("test", path, download=download)
+    pixels, labels = read_svhn_mat(train_path)
+    kept, held_out = (torch.from_numpy(i) for i in stratified_split(labels.numpy(), val_fraction, seed))
+    mean, std = channel_stats(pixels[kept])  # the training split only: nothing from validation or test
+    return SvhnSplits(normalize_images(pixels[kept], mean, std), labels[kept],
+                      normalize_images(pixels[held_out], mean, std), labels[held_out], kept, held_out,
+                      mean, std, test_path, _source(path, official_train and official_test))
+
+
+# --- a synthetic SVHN for tests ----------------------------------------------------------------------------
+
+
+def synthetic_svhn(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` learnable 32x32 colour "house numbers": a digit glyph in one colour on a background of another.
+
+    Returns:
+        X (32, 32, 3, n) uint8 and y (n, 1) uint8 with 1..10 (10 = digit 0), as in the official files.
+    """
+    rng = np.random.default_rng(seed)
+    glyphs, digits = synthetic_digits(n, seed)  # (n, 28, 28) uint8 with noise, (n,) 0..9 balanced
+    masks = np.pad(glyphs.astype(np.float32) / 255, ((0, 0), (2, 2), (2, 2)))[..., None]  # (n, 32, 32, 1)
+    background = rng.uniform(0, 255, (n, 1, 1, 3))
+    foreground = (background + rng.choice([-1, 1], (n, 1, 1, 1)) * rng.uniform(90, 160, (n, 1, 1, 1))) % 256
+    images = background + (foreground - background) * masks + rng.normal(0, 8, (n, 32, 32, 3))
+    images = np.clip(images, 0, 255).astype(np.uint8).transpose(1, 2, 3, 0)  # (32, 32, 3, n)
+    labels = np.where(digits == 0, 10, digits).astype(np.uint8)[:, None]
+    return np.ascontiguousarray(images), labels
+
+
+def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600, n_test: int = 200,
+                         seed: int = 0, folder: str | os.PathLike | None = None) -> Path:
+    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1).
+
+    Into ``folder`` or ``<root>/SVHN``. A marker file records the checksums (so loading verifies them
+    like official ones, without a warning) and labels the data SYNTHETIC everywhere. Refuses to
+    overwrite non-synthetic files already there.
+    Returns:
+        The folder written.
+    """
+    path = _folder(folder, root)
+    path.mkdir(parents=True, exist_ok=True)
+    names = [svhn_remote_file(s).filename for s in SPLITS]
+    if not (path / SYNTHETIC_MARKER).is_file() and any((path / name).exists() for name in names):
+        raise FileExistsError(f"{path} already holds SVHN files that are not synthetic; not overwriting them")
+    md5s = {}
+    for name, n, split_seed in zip(names, (n_train, n_test), (seed, seed + 1)):
+        images, labels = synthetic_svhn(n, split_seed)
+        scipy.io.savemat(path / name, {"X": images, "y": labels})
+        md5s[name] = hashlib.md5((path / name).read_bytes()).hexdigest()
+    (path / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
+                                                     "seed": seed}, indent=1))
+    return path

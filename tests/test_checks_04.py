@@ -1,0 +1,94 @@
+"""Notebook 04's self-checks pass on right answers, fail on typical wrong ones, and re-raise on stubs."""
+
+import pytest
+import torch
+from torch import nn
+
+from helpers import checks
+from helpers.data import RandomShift, channel_stats, stratified_split
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def verdicts(capsys):
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+
+
+# --- the validation split --------------------------------------------------------------------------------
+
+
+def right_split(labels, fraction, seed):  # what the notebook's solution does, written differently
+    return stratified_split(labels, fraction, seed)
+
+
+def leaky_split(labels, fraction, seed):  # the reference solution's mistake: validation taken from the train set
+    generator = torch.Generator().manual_seed(seed)
+    n = len(labels)
+    return torch.arange(n), torch.randperm(n, generator=generator)[: int(fraction * n)]
+
+
+def unstratified_split(labels, fraction, seed):  # disjoint, but random: small classes get the wrong share
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    n_val = round(fraction * len(labels))
+    return order[n_val:], order[:n_val]
+
+
+def dropping_split(labels, fraction, seed):  # disjoint and stratified, but loses images
+    train, val = stratified_split(labels, fraction, seed)
+    return train[:-10], val
+
+
+def test_check_validation_split(capsys):
+    assert checks.check_validation_split(right_split)
+    assert not checks.check_validation_split(leaky_split)
+    assert not checks.check_validation_split(unstratified_split)
+    assert not checks.check_validation_split(dropping_split)
+    assert not checks.check_validation_split(lambda labels, fraction, seed: None)  # crashes are verdicts
+    with pytest.raises(NotImplementedError):
+        checks.check_validation_split(stub)
+    assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
+
+
+def test_check_validation_split_explains_the_leak(capsys):
+    checks.check_validation_split(leaky_split)
+    assert "in both parts" in capsys.readouterr().out
+
+
+# --- per-channel statistics ------------------------------------------------------------------------------
+
+
+def test_check_channel_stats(capsys):
+    assert checks.check_channel_stats(channel_stats)
+    assert checks.check_channel_stats(lambda x: ((x / 255).mean(dim=(0, 2, 3)), (x / 255).std(dim=(0, 2, 3))))
+    assert not checks.check_channel_stats(lambda x: ((x / 255).mean(), (x / 255).std()))  # one number overall
+    assert not checks.check_channel_stats(lambda x: ((x / 255).mean(0), (x / 255).std(0)))  # per pixel
+    assert not checks.check_channel_stats(lambda x: (x.float().mean(dim=(0, 2, 3)), x.float().std(dim=(0, 2, 3))))
+    with pytest.raises(NotImplementedError):
+        checks.check_channel_stats(stub)
+    assert verdicts(capsys) == ["PASSED", "PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
+
+
+# --- the shift augmentation ------------------------------------------------------------------------------
+
+
+def test_check_random_shift(capsys):
+    assert checks.check_random_shift(lambda images, max_shift: RandomShift(max_shift)(images))
+    assert not checks.check_random_shift(lambda images, max_shift: images.flip(-1))  # mirrored
+    assert not checks.check_random_shift(lambda images, s: torch.roll(images, (1, -1), dims=(2, 3)))  # wraps around
+
+    def same_shift_for_all(images, s):
+        padded = nn.functional.pad(images, (s, s, s, s))
+        return padded[:, :, : images.shape[2], : images.shape[3]]
+
+    assert not checks.check_random_shift(same_shift_for_all)
+    assert not checks.check_random_shift(lambda images, s: images[:, :, s:, s:])  # cropped, not padded back
+    with pytest.raises(NotImplementedError):
+        checks.check_random_shift(stub)
+    assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
+
+
+def test_check_random_shift_names_a_flip(capsys):
+    checks.check_random_shift(lambda images, max_shift: images.flip(-1))
+    assert "mirrored" in capsys.readouterr().out
