@@ -1,5 +1,8 @@
 """Test-suite settings: every notebook runs in smoke mode, on synthetic data, figures off-screen.
 
+It sits at the repository root so that it applies to every pytest run, also `pytest notebooks/NN_x.ipynb`
+on its own (a conftest.py in tests/ would only be read when tests/ is collected).
+
 nbval starts each notebook's kernel as a child of this process, so the environment variables set
 here reach the notebooks too. No test may touch the network or ../shared.
 """
@@ -23,3 +26,5 @@ def pytest_configure(config):
     # SYNTHETIC-DATA-WRITERS
     from helpers.data.mnist import write_synthetic_mnist
     write_synthetic_mnist(root)
+    from helpers.data.svhn import write_synthetic_svhn  # notebook 04
+    write_synthetic_svhn(root)
