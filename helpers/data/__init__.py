@@ -5,6 +5,7 @@ One file per dataset, all re-exported here so notebooks write ``from helpers.dat
 - ``toy2d``       -- the 2D "disc inside a ring" data of notebook 01 (shipped in ``data/2d``)
 - ``digits``      -- scikit-learn's 8x8 digits of notebook 02, split in order 1000/350/447 (no download)
 - ``mnist``       -- MNIST through torchvision into tensors once; a synthetic stand-in for tests
+- ``svhn``        -- SVHN's official .mat files into tensors once, leak-free split, batch augmentation
 - ``tensor_loader`` -- ``TensorLoader``: batches of in-memory tensors, no per-item Python
 - ``transforms``  -- feature transforms and splits shared by several notebooks
 - ``downloads``   -- getting files onto disk: offline use, verified atomic downloads, clear errors
@@ -21,6 +22,17 @@ from helpers.data.mnist import (
     load_mnist_splits,
     normalize_pixels,
     write_synthetic_mnist,
+)
+from helpers.data.svhn import (
+    RandomShift,
+    SvhnSplits,
+    channel_stats,
+    load_svhn,
+    load_svhn_splits,
+    normalize_images,
+    official_files_present,
+    svhn_folder,
+    write_synthetic_svhn,
 )
 from helpers.data.tensor_loader import TensorLoader
 from helpers.data.toy2d import RINGS_DIR, load_rings, make_rings, rings_path, save_rings
@@ -47,6 +59,15 @@ __all__ = [
     "load_mnist_splits",
     "normalize_pixels",
     "write_synthetic_mnist",
+    "RandomShift",
+    "SvhnSplits",
+    "channel_stats",
+    "load_svhn",
+    "load_svhn_splits",
+    "normalize_images",
+    "official_files_present",
+    "svhn_folder",
+    "write_synthetic_svhn",
     "TensorLoader",
     "RINGS_DIR",
     "load_rings",

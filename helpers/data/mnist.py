@@ -224,6 +224,8 @@ class MnistSplits:
     test_images: torch.Tensor
     test_labels: torch.Tensor
     source: str  # e.g. "official MNIST (checksums verified) from data/MNIST/raw"
+    train_indices: torch.Tensor  # (N_train,) positions of the training images in the official training file
+    val_indices: torch.Tensor    # (N_val,) positions of the validation images there (disjoint from train_indices)
 
     def describe(self) -> str:
         """One line per split: how many images, from which data."""
@@ -256,7 +258,7 @@ def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float
               if is_synthetic(root) else f"official MNIST (checksums verified) from {folder}")
     train_images = normalize_pixels(train_pixels)
     return MnistSplits(train_images[kept], train_labels[kept], train_images[held_out], train_labels[held_out],
-                       normalize_pixels(test_pixels), test_labels, source)
+                       normalize_pixels(test_pixels), test_labels, source, kept, held_out)
 
 
 # --- a synthetic MNIST for tests -----------------------------------------------------------------------
