@@ -8,6 +8,11 @@ result (history and final metrics, JSON-able) is stored as ``<cache>/<name>-<has
 - smoke mode has its own folder, so a smoke run never reads (or pollutes) the full-mode cache;
 - ``recompute=True`` (or ``HELPERS_RECOMPUTE=1``) ignores what is stored and trains again.
 
+Where: ``<data root>/cache/{full,smoke}``; ``HELPERS_CACHE=/some/folder`` puts it elsewhere (e.g. an empty
+folder to time a run from scratch). A data root the user cannot write to -- a course-provided, read-only
+copy of the datasets -- is never written into: the cache then goes to ``~/.cache/dl-notebooks/cache``.
+A cache that cannot be written at all only costs speed: the result is returned with a warning.
+
 Instructors demo from a warm cache; students set ``RECOMPUTE = True`` and watch the runs happen.
 """
 
@@ -25,11 +30,32 @@ from pathlib import Path
 from helpers.settings import data_root, smoke_mode
 
 RECOMPUTE_ENV = "HELPERS_RECOMPUTE"
+CACHE_ENV = "HELPERS_CACHE"
+#: Used instead of ``<data root>/cache`` when the data root is read-only.
+USER_CACHE_DIR = Path.home() / ".cache" / "dl-notebooks" / "cache"
+
+
+def _writable(folder: Path) -> bool:
+    """True when ``folder`` exists and is writable, or could be created (its nearest existing parent is)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
+    return False
 
 
 def cache_dir(root: str | os.PathLike | None = None) -> Path:
-    """``<data root>/cache/full`` or, in smoke mode, ``<data root>/cache/smoke``."""
-    return data_root(root) / "cache" / ("smoke" if smoke_mode() else "full")
+    """The cache folder of the current mode: ``.../full``, or ``.../smoke`` in smoke mode.
+
+    Its parent is, in this order: ``$HELPERS_CACHE`` (unless ``root`` is given); ``<data root>/cache``
+    when the data root is writable; otherwise :data:`USER_CACHE_DIR`.
+    """
+    mode = "smoke" if smoke_mode() else "full"
+    if root is None and os.environ.get(CACHE_ENV, "").strip():
+        return Path(os.environ[CACHE_ENV].strip()).expanduser().resolve() / mode
+    base = data_root(root) / "cache"
+    if not _writable(base):  # a course-provided read-only data folder: keep results with the user
+        base = USER_CACHE_DIR
+    return base / mode
 
 
 def run_key(config: dict) -> str:
@@ -78,5 +104,9 @@ def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: 
             warnings.warn(f"Cache entry {path} is unreadable ({error}); recomputing it.", stacklevel=2)
     started = time.perf_counter()
     result = compute()
-    _write_atomically(path, {"config": config, "result": result, "seconds": time.perf_counter() - started})
+    try:
+        _write_atomically(path, {"config": config, "result": result, "seconds": time.perf_counter() - started})
+    except OSError as error:  # read-only or full disk: the run is done, only the cache entry is lost
+        warnings.warn(f"Could not store the result in the cache ({error}); it will be recomputed next time. "
+                      f"Set {CACHE_ENV}=/a/writable/folder to keep it.", stacklevel=2)
     return {**result, "cached": False}

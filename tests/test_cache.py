@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,47 @@ def test_smoke_mode_has_its_own_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HELPERS_SMOKE", "1")
     smoke = cache_dir(tmp_path)
     assert full == tmp_path.resolve() / "cache" / "full" and smoke == tmp_path.resolve() / "cache" / "smoke"
+
+
+def test_helpers_cache_moves_the_cache_and_keeps_modes_apart(tmp_path, monkeypatch):
+    monkeypatch.setenv("HELPERS_CACHE", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("HELPERS_SMOKE", "1")
+    assert cache_dir() == (tmp_path / "elsewhere" / "smoke").resolve()
+    monkeypatch.setenv("HELPERS_SMOKE", "0")
+    assert cache_dir() == (tmp_path / "elsewhere" / "full").resolve()
+
+
+def test_smoke_run_never_reads_a_full_mode_entry(tmp_path, monkeypatch):
+    monkeypatch.setenv("HELPERS_CACHE", str(tmp_path))
+    monkeypatch.setenv("HELPERS_SMOKE", "0")
+    full, _ = counting({"acc": 0.99})
+    cached_run("run", {"lr": 0.1}, full)
+    monkeypatch.setenv("HELPERS_SMOKE", "1")
+    smoke, calls = counting({"acc": 0.5})
+    assert cached_run("run", {"lr": 0.1}, smoke) == {"acc": 0.5, "cached": False}
+    assert calls == [1]
+
+
+def test_read_only_data_root_is_not_written_into(tmp_path, monkeypatch):
+    course_data = tmp_path / "course-data"
+    course_data.mkdir()
+    monkeypatch.delenv("HELPERS_CACHE", raising=False)
+    monkeypatch.setenv("HELPERS_DATA", str(course_data))
+    monkeypatch.setenv("HELPERS_SMOKE", "0")
+    monkeypatch.setattr(cache, "USER_CACHE_DIR", tmp_path / "user-cache")
+    assert cache_dir() == course_data.resolve() / "cache" / "full"  # writable: next to the data
+    real_access = cache.os.access
+    monkeypatch.setattr(cache.os, "access",  # as for a non-root user on a read-only folder (root ignores modes)
+                        lambda path, mode: False if Path(path).resolve() == course_data.resolve()
+                        else real_access(path, mode))
+    assert cache_dir() == tmp_path / "user-cache" / "full"
+
+
+def test_unwritable_cache_returns_the_result_with_a_warning(tmp_path, monkeypatch):
+    def no_disk(path, payload):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache, "_write_atomically", no_disk)
+    compute, calls = counting({"acc": 1.0})
+    with pytest.warns(UserWarning, match="Could not store"):
+        assert cached_run("run", {}, compute, folder=tmp_path) == {"acc": 1.0, "cached": False}
