@@ -68,8 +68,9 @@ def test_student_copy_has_no_solutions_and_no_outputs(path):
     assert len(notebook.cells) == len(instructor.cells)
 
 
-def test_student_copy_runs_up_to_the_first_stub_and_fails_there(tmp_path):
-    notebook = nbformat.read(STUDENT[0], as_version=4)
+@pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.name)
+def test_student_copy_runs_up_to_the_first_stub_and_fails_there(path, tmp_path):
+    notebook = nbformat.read(path, as_version=4)
     stub_cells = [i for i, c in enumerate(notebook.cells) if "# YOUR CODE HERE" in c.source]
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     with pytest.raises(CellExecutionError) as caught:
