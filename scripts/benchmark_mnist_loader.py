@@ -1,7 +1,7 @@
 """How much does feeding the data cost? One MNIST MLP training epoch, three ways, in one run.
 
     .venv/bin/python scripts/benchmark_mnist_loader.py            # official MNIST from the data root
-    flock /tmp/cpu.lock .venv/bin/python scripts/benchmark_mnist_loader.py --repeats 3
+    .venv/bin/python scripts/benchmark_mnist_loader.py --repeats 3      # on a quiet machine: timings
 
 Not part of the test suite (timings depend on the machine). It trains ``helpers.models.mnist_best_mlp()``
 (784-512-512-10 with BatchNorm, Adam) for one epoch over the 55,000 training images, batch size 128:

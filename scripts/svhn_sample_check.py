@@ -1,6 +1,6 @@
 """Does notebook 04's pipeline learn real house numbers? Train on an SVHN sample, measure on its test file.
 
-    python scripts/svhn_sample_check.py ../shared/data/svhn-sample        # run it under: flock /tmp/cpu.lock
+    python scripts/svhn_sample_check.py PATH/TO/svhn-sample      # on a quiet machine: it reports timings
 
 The folder holds ``train_32x32.mat`` and ``test_32x32.mat`` in the official layout, e.g. the course's
 6,000-image sample of real SVHN digits (5,000 train / 1,000 test). The sample is treated as the whole
