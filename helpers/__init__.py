@@ -7,6 +7,8 @@ One module per concern, so that a notebook imports exactly what it talks about:
 - ``helpers.models``    -- model classes that more than one notebook uses
 - ``helpers.training``  -- seeding, device choice, the training loop that returns a history dict
 - ``helpers.plotting``  -- learning curves, decision boundaries and the other figures
+- ``helpers.checks``    -- the self-checks that follow each exercise (PASSED / NOT YET with a hint)
+- ``helpers.cache``     -- finished training runs stored by configuration, so notebook 05 re-runs in seconds
 """
 
 from helpers.settings import data_root, smoke_mode
