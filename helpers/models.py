@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 
@@ -71,6 +72,35 @@ class MLP(nn.Module):
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) scalar parameters in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def print_layer_table(model: nn.Module, input_shape: Sequence[int]) -> None:
+    """Print every layer of ``model`` (modules without sub-modules) with its output shape and parameters.
+
+    Notebook 03 writes the idea out (``trace_shapes``: a forward hook on every layer); later notebooks
+    call this. One zero tensor of ``input_shape``, e.g. ``(1, 3, 32, 32)``, is run through the model in
+    eval mode without gradients; the hooks are removed afterwards, also on an error.
+    """
+    rows, hooks = [], []
+    for name, module in model.named_modules():
+        if not list(module.children()):
+            hooks.append(module.register_forward_hook(
+                lambda module, inputs, output, name=name: rows.append(
+                    (name, type(module).__name__, tuple(output.shape), count_parameters(module)))))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(*input_shape))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    print(f"{'layer':<16}{'type':<20}{'output shape':<20}{'parameters':>10}")
+    print(f"{'(input)':<16}{'':<20}{str(tuple(input_shape)):<20}{0:>10}")
+    for name, kind, shape, n_params in rows:
+        print(f"{name:<16}{kind:<20}{str(shape):<20}{n_params:>10,}")
+    print(f"{'total':<56}{count_parameters(model):>10,}")
 
 
 class CNN(nn.Module):
@@ -189,8 +219,6 @@ def mnist_best_cnn(channels_last: bool = True) -> nn.Sequential:
     Recipe used there: Adam with a one-cycle learning rate (max 5e-3, stepped every batch), batch size
     128, 3 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output (N, 10) logits.
     """
-    import torch  # (only here: the rest of this module needs nn alone)
-
     model = nn.Sequential(_conv_pool_bn(1, 16, 5), _conv_pool_bn(16, 32, 3), _conv_pool_bn(32, 64, 3),
                           nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(64, 10))
     return model.to(memory_format=torch.channels_last) if channels_last else model

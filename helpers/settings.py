@@ -39,3 +39,12 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
         in_checkout = (REPO_DATA_DIR.parent / "pyproject.toml").is_file()
         root = REPO_DATA_DIR if in_checkout else Path.home() / ".cache" / "dl-notebooks"
     return Path(root).expanduser().resolve()
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the repository when it is inside it, so stored outputs show no home folder."""
+    path = Path(path)
+    try:
+        return str(path.relative_to(REPO_DATA_DIR.parent))
+    except ValueError:
+        return str(path)

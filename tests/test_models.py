@@ -60,3 +60,21 @@ def test_cnn_rejects_bad_settings():
     for kwargs in ({"channels": []}, {"channels": [4], "kernel_size": 4}, {"channels": [4], "global_pool": "sum"}):
         with pytest.raises(ValueError):
             CNN(**kwargs)
+
+
+def test_print_layer_table_lists_every_layer_and_leaves_the_model_as_it_was(capsys):
+    from helpers.models import CNN, print_layer_table
+    model = CNN([4, 8], in_channels=3)
+    model.train()
+    print_layer_table(model, (1, 3, 32, 32))
+    lines = capsys.readouterr().out.splitlines()
+    leaves = [m for m in model.modules() if not list(m.children())]
+    assert len(lines) == 1 + 1 + len(leaves) + 1          # header, input, one per layer, total
+    assert "(1, 8, 8, 8)" in lines[-5] and lines[-1].split()[-1] == f"{count_parameters(model):,}"
+    assert model.training and not any(m._forward_hooks for m in model.modules())
+
+
+def test_shown_path_is_relative_inside_the_repository_only(tmp_path):
+    from helpers.settings import REPO_DATA_DIR, shown_path
+    assert shown_path(REPO_DATA_DIR / "MNIST" / "raw") == "data/MNIST/raw"
+    assert shown_path(tmp_path) == str(tmp_path)

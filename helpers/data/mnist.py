@@ -42,7 +42,7 @@ from torchvision.datasets import MNIST
 
 from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files
 from helpers.data.transforms import stratified_split
-from helpers.settings import REPO_DATA_DIR, data_root
+from helpers.settings import data_root, shown_path
 
 #: Written next to the files by :func:`write_synthetic_mnist`: their checksums, and a flag that
 #: makes every description of the data say "synthetic".
@@ -205,14 +205,6 @@ def balanced_subset(labels: torch.Tensor, per_class: int, seed: int = 0) -> torc
     return torch.sort(torch.cat(chosen)).values
 
 
-def _shown(path: Path) -> str:
-    """``path`` relative to the repository when it is inside it (so stored outputs do not show a home folder)."""
-    try:
-        return str(path.relative_to(REPO_DATA_DIR.parent))
-    except ValueError:
-        return str(path)
-
-
 @dataclass
 class MnistSplits:
     """Normalised MNIST tensors: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64."""
@@ -253,7 +245,7 @@ def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float
     kept, held_out = (torch.from_numpy(i) for i in stratified_split(train_labels.numpy(), val_fraction, seed))
     if per_class is not None:
         kept = kept[balanced_subset(train_labels[kept], per_class, seed)]
-    folder = _shown(mnist_folder(root))
+    folder = shown_path(mnist_folder(root))
     source = (f"SYNTHETIC stand-in for MNIST (write_synthetic_mnist; not real digits) from {folder}"
               if is_synthetic(root) else f"official MNIST (checksums verified) from {folder}")
     train_images = normalize_pixels(train_pixels)

@@ -28,7 +28,6 @@ What the loading guarantees:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import warnings
@@ -40,10 +39,10 @@ import scipy.io
 import torch
 from torchvision.datasets import SVHN
 
-from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files
+from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files, md5_of
 from helpers.data.mnist import synthetic_digits
 from helpers.data.transforms import stratified_split
-from helpers.settings import REPO_DATA_DIR, data_root
+from helpers.settings import data_root, shown_path
 
 #: Written next to the files by :func:`write_synthetic_svhn`: their checksums, and a flag that makes
 #: every description of the data say SYNTHETIC.
@@ -233,21 +232,13 @@ class RandomShift:
 # --- splits ------------------------------------------------------------------------------------------------
 
 
-def _shown(path: Path) -> str:
-    """``path`` relative to the repository when it is inside it (stored outputs show no home folder)."""
-    try:
-        return str(path.relative_to(REPO_DATA_DIR.parent))
-    except ValueError:
-        return str(path)
-
-
 def _source(folder: Path, official: bool) -> str:
     if is_synthetic(folder):
-        return f"SYNTHETIC stand-in for SVHN (write_synthetic_svhn; not real photos) from {_shown(folder)}"
+        return f"SYNTHETIC stand-in for SVHN (write_synthetic_svhn; not real photos) from {shown_path(folder)}"
     if official:
-        return f"official SVHN (checksums verified) from {_shown(folder)}"
+        return f"official SVHN (checksums verified) from {shown_path(folder)}"
     return (f"SVHN-format files whose checksums are NOT the official ones (a sample, subset or mirror; "
-            f"results on them are not SVHN results) from {_shown(folder)}")
+            f"results on them are not SVHN results) from {shown_path(folder)}")
 
 
 @dataclass
@@ -360,7 +351,7 @@ def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 6
     for name, n, split_seed in zip(names, (n_train, n_test), (seed, seed + 1)):
         images, labels = synthetic_svhn(n, split_seed)
         scipy.io.savemat(path / name, {"X": images, "y": labels})
-        md5s[name] = hashlib.md5((path / name).read_bytes()).hexdigest()
+        md5s[name] = md5_of(path / name)
     (path / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
                                                      "seed": seed}, indent=1))
     return path
