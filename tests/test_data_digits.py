@@ -96,3 +96,48 @@ def test_loaders_pass_limit_to_every_split():
     loaders = digits_loaders(batch_size=4, limit=10)
     assert {split: len(loader.dataset) for split, loader in loaders.items()} == {"train": 10, "val": 10, "test": 10}
     assert len(loaders["train"]) == 3
+
+
+# --- random_affine: the augmentation of notebook 02 -------------------------------------------------
+
+def test_random_affine_keeps_shape_and_range_and_is_seeded():
+    from helpers.data import random_affine
+
+    pixels = DigitsDataset("train").pixels[:50]
+    torch.manual_seed(0)
+    first = random_affine(pixels)
+    torch.manual_seed(0)
+    again = random_affine(pixels)
+    assert first.shape == (50, 64) and first.dtype == torch.float32
+    assert first.min() >= 0 and first.max() <= 1
+    assert torch.equal(first, again)                      # same seed, same images
+    assert not torch.allclose(first, pixels)               # but not the originals
+    assert not torch.allclose(first, random_affine(pixels))  # and new draws next time
+
+
+def test_random_affine_with_every_amount_zero_is_the_identity():
+    from helpers.data import random_affine
+
+    pixels = DigitsDataset("val").pixels[:20]
+    same = random_affine(pixels, degrees=0, scale=0, shear=0, shift=0, ink=0)
+    assert torch.allclose(same, pixels, atol=1e-5)
+
+
+def test_random_affine_shift_moves_ink_by_at_most_the_limit():
+    from helpers.data import random_affine
+
+    image = torch.zeros(1, 8, 8)
+    image[0, 3:5, 3:5] = 1.0                               # a 2x2 blob in the middle
+    torch.manual_seed(1)
+    moved = random_affine(image.reshape(1, 64).repeat(200, 1), degrees=0, scale=0, shear=0, shift=1.0, ink=0)
+    cols = torch.arange(8.0)
+    centre_x = (moved.reshape(200, 8, 8).sum(1) * cols).sum(1) / moved.sum(1)
+    assert (centre_x - 3.5).abs().max() <= 1.0 + 1e-4      # the ink's centre moved by at most 1 pixel
+    assert (centre_x - 3.5).abs().max() > 0.5              # and it did move
+
+
+def test_random_affine_rejects_a_batch_that_is_not_8x8_vectors():
+    from helpers.data import random_affine
+
+    with pytest.raises(ValueError, match=r"\(N, 64\)"):
+        random_affine(torch.zeros(4, 1, 8, 8))

@@ -38,6 +38,7 @@ from helpers.data.tensor_loader import TensorLoader
 from helpers.data.toy2d import RINGS_DIR, load_rings, make_rings, rings_path, save_rings
 from helpers.data.transforms import (
     polar_features,
+    random_affine,
     standardize,
     standardization_stats,
     stratified_split,
@@ -75,6 +76,7 @@ __all__ = [
     "rings_path",
     "save_rings",
     "polar_features",
+    "random_affine",
     "standardize",
     "standardization_stats",
     "stratified_split",
