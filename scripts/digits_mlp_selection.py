@@ -1,6 +1,6 @@
 """Which MLP recipe for notebook 02's 8x8 digits? Chosen by blocked cross-validation, never by the test set.
 
-    .venv/bin/python scripts/digits_mlp_selection.py                  # all recipes, 4 blocks x 2 seeds (~15 min)
+    .venv/bin/python scripts/digits_mlp_selection.py                  # all recipes, 4 blocks x 2 seeds (~18 min)
     .venv/bin/python scripts/digits_mlp_selection.py --recipes one-augmented five-augmented
     .venv/bin/python scripts/digits_mlp_selection.py --final-seeds 5  # then the chosen recipe on the test set
     .venv/bin/python scripts/digits_mlp_selection.py --recipes five-augmented --no-cv --final-seeds 5 --refit
