@@ -13,5 +13,19 @@ One module per concern, so that a notebook imports exactly what it talks about:
 
 from helpers.settings import data_root, smoke_mode
 
-__all__ = ["data_root", "smoke_mode"]
+__all__ = ["data_root", "environment_line", "smoke_mode"]
 __version__ = "0.1.0"
+
+
+def environment_line() -> str:
+    """One line naming what a notebook ran with, e.g. ``made with Python 3.11.7, torch 2.5.1, ... on cpu``."""
+    import platform
+
+    import numpy
+    import torch
+    import torchvision
+
+    from helpers.training import choose_device
+
+    return (f"made with Python {platform.python_version()}, torch {torch.__version__}, torchvision "
+            f"{torchvision.__version__}, numpy {numpy.__version__}, helpers {__version__} on {choose_device().type}")
