@@ -7,6 +7,7 @@ from collections.abc import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 CLASS_COLORS = ("tab:blue", "tab:orange")
 
@@ -32,12 +33,42 @@ def plot_history(history: dict, title: str | None = None, axes=None):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs, also with 2 or 3 of them
     if history.get("best_epoch"):
         axes[0].axvline(history["best_epoch"], color="gray", linestyle=":", label="best")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+class LiveCurves:
+    """Learning curves redrawn in place after every epoch: ``fit(..., live=True)`` uses one per run.
+
+    One figure, shown once and then replaced through its display id: JupyterLab and Colab redraw it where it
+    is, and an executed notebook (nbconvert, nbval) keeps only the last version -- the final static figure.
+    A redraw costs a small fraction of an epoch (``scripts/benchmark_live_curves.py``).
+    Call it with the history dict after each epoch.
+    """
+
+    def __init__(self, title: str | None = None):
+        self.title, self.handle = title, None
+        self.fig, self.axes = plt.subplots(1, 2, figsize=(10, 3.5))
+        plt.close(self.fig)  # shown through the display handle only, not a second time at the end of the cell
+
+    def __call__(self, history: dict) -> None:
+        for ax in self.axes:
+            ax.clear()
+        plot_history(history, self.title, axes=self.axes)
+        from IPython import get_ipython  # here, so that helpers.plotting imports without IPython
+        from IPython.display import display
+
+        if get_ipython() is None:  # a script or a test: keep self.fig up to date, show nothing
+            return
+        if self.handle is None:
+            self.handle = display(self.fig, display_id=True)
+        else:
+            self.handle.update(self.fig)
 
 
 def plot_points(samples, labels, ax=None, title: str | None = None, class_names=("class 0", "class 1")):

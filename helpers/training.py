@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: no widget state for an executed notebook to store
 
 from helpers.settings import smoke_mode
 
@@ -61,8 +61,43 @@ def _count_correct(outputs: torch.Tensor, targets: torch.Tensor) -> int:
     return int((predict_labels(outputs) == targets.reshape(-1).long()).sum())
 
 
-def _progress_enabled(progress: bool | None) -> bool:
-    return (not smoke_mode()) if progress is None else progress
+def _progress_enabled(progress: bool | None, live: bool = False) -> bool:
+    return (not smoke_mode() and not live) if progress is None else progress
+
+
+class _DisplayLine:
+    """A file for tqdm that shows the bar as one notebook output updated in place (a display id). The run's
+    summary replaces it at the end, so an executed notebook stores that line, never a frozen "0%" bar."""
+
+    def __init__(self):
+        from IPython.display import display
+        self.handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text):
+        if text.strip():
+            self.handle.update({"text/plain": text.strip()}, raw=True)
+
+    def flush(self):
+        pass
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Colab, nbconvert, nbval); False in a terminal or a script."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def run_summary(history) -> str:
+    """One line about a finished run, e.g. "10 epochs in 34 s; best validation accuracy 98.9% at epoch 8"."""
+    if not history["epoch"]:
+        return "no epoch finished"
+    best = max(range(len(history["val_acc"])), key=history["val_acc"].__getitem__)
+    return (f"{len(history['epoch'])} epochs in {sum(history['epoch_seconds']):.0f} s; best validation accuracy "
+            f"{history['val_acc'][best]:.1%} at epoch {history['epoch'][best]}"
+            + ("; stopped early" if history["stopped_early"] else ""))
 
 
 def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=None,
@@ -171,7 +206,8 @@ def load_checkpoint(path: str | Path, model=None, which: str = "best_model", map
 def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, device=None,
         scheduler=None, patience: int | None = None, restore_best: bool = False,
         batch_transform=None, checkpoint_path: str | Path | None = None, resume: bool = False,
-        config: dict | None = None, progress: bool | None = None) -> dict:
+        config: dict | None = None, progress: bool | None = None, live: bool = False,
+        on_epoch_end=None) -> dict:
     """Train for up to ``epochs`` epochs, evaluating on ``val_loader`` after each one.
 
     Args:
@@ -183,7 +219,11 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         checkpoint_path: after every epoch, save (atomically) the best and last weights, the
             optimizer/scheduler state, the history and ``config`` there.
         resume: continue from ``checkpoint_path`` if it exists (same model and optimizer).
-        progress: show progress bars (default: yes, except in smoke mode).
+        progress: show a progress bar (default: yes, except in smoke mode or with ``live``). In a notebook
+            it is one text line updated in place, replaced at the end by the run's summary line.
+        live: redraw the learning curves in place after every epoch (``helpers.plotting.LiveCurves``);
+            an executed notebook stores the final figure and the summary line.
+        on_epoch_end: ``f(history)``, called after every epoch (``live`` adds the live curves to it).
     Returns:
         history: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
         ``epoch_seconds`` (one entry per epoch; seconds of training + validation), plus
@@ -204,10 +244,15 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         history["interrupted"] = False
         print(f"Resuming from {checkpoint_path} after epoch {start_epoch}.")
 
-    # One bar over all batches of all epochs: it moves even when an epoch takes minutes, and a
-    # notebook gets one widget per call instead of one per epoch.
+    callbacks = [on_epoch_end] if on_epoch_end is not None else []
+    if live:
+        from helpers.plotting import LiveCurves  # matplotlib only when asked for
+        callbacks.append(LiveCurves())
+    # One bar over all batches of all epochs: it moves even when an epoch takes minutes.
+    show_bar = _progress_enabled(progress, live)
+    line = _DisplayLine() if show_bar and _in_notebook() else None
     bar = tqdm(total=epochs * len(train_loader), initial=start_epoch * len(train_loader), unit="batch",
-               disable=not _progress_enabled(progress))
+               disable=not show_bar, file=line, mininterval=0.5)
     try:
         for epoch in range(start_epoch, epochs):
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
@@ -234,6 +279,8 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
                                 optimizer=optimizer.state_dict(),
                                 scheduler=scheduler.state_dict() if scheduler is not None else None,
                                 epoch=epoch + 1, rng_state=torch.get_rng_state())
+            for callback in callbacks:
+                callback(history)
     except KeyboardInterrupt:
         history["interrupted"] = True
         done = len(history["epoch"])
@@ -241,6 +288,10 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
     finally:
         bar.close()
+    if line is not None:
+        line.handle.update({"text/plain": run_summary(history)}, raw=True)
+    elif show_bar or live:
+        print(run_summary(history))
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return history

@@ -1,0 +1,48 @@
+"""fit's live learning curves and summary line, headless (no notebook front end)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+from helpers.plotting import LiveCurves  # noqa: E402
+from helpers.training import fit, run_summary  # noqa: E402
+
+
+def tiny_run(**options):
+    points = torch.randn(64, 2)
+    labels = (points[:, 0] > 0).long()
+    loader = DataLoader(TensorDataset(points, labels), batch_size=16)
+    model = nn.Linear(2, 2)
+    return fit(model, loader, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), 3,
+               **options)
+
+
+def test_fit_calls_on_epoch_end_with_the_history_so_far():
+    seen = []
+    history = tiny_run(on_epoch_end=lambda h: seen.append(list(h["epoch"])))
+    assert seen == [[1], [1, 2], [1, 2, 3]] and history["epoch"] == [1, 2, 3]
+
+
+def test_live_curves_redraw_one_figure_in_place():
+    live = LiveCurves(title="run")
+    tiny_run(on_epoch_end=live)
+    loss_ax, acc_ax = live.axes
+    assert live.handle is None                          # no notebook here: drawn, not displayed
+    assert len(loss_ax.lines) == 3                      # train, validation, best epoch: not 3 copies of each
+    assert list(acc_ax.lines[0].get_xdata()) == [1, 2, 3]
+
+
+def test_fit_live_prints_one_summary_line(capsys):
+    history = tiny_run(live=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == run_summary(history)
+    assert printed[-1].startswith("3 epochs in ") and "best validation accuracy" in printed[-1]
+
+
+def test_run_summary_names_the_best_epoch():
+    history = {"epoch": [1, 2, 3], "val_acc": [0.5, 0.9891, 0.97], "epoch_seconds": [10, 12, 12.4],
+               "stopped_early": True}
+    assert run_summary(history) == "3 epochs in 34 s; best validation accuracy 98.9% at epoch 2; stopped early"

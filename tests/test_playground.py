@@ -1,0 +1,56 @@
+"""Notebook 01's playground, headless: the data, the training function and the figure behind the widgets."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from helpers.data import make_rings  # noqa: E402
+from helpers.playground import FEATURES, noisy_rings, playground_figure, train_2d_classifier  # noqa: E402
+
+
+def training_accuracy(probability, samples, labels):
+    with torch.no_grad():
+        return ((probability(samples) > 0.5).float() == labels).float().mean().item()
+
+
+def test_noisy_rings_are_notebook_01s_rings_plus_seeded_noise():
+    samples, labels = noisy_rings(600, noise=0.0, seed=3)
+    clean, clean_labels = make_rings(600, 3)
+    assert samples.shape == (600, 2) and labels.shape == (600,) and labels.dtype == torch.float32
+    assert torch.equal(samples, torch.from_numpy(clean)) and labels.tolist() == clean_labels.tolist()
+    noisy, _ = noisy_rings(600, noise=0.2, seed=3)
+    assert torch.equal(noisy, noisy_rings(600, noise=0.2, seed=3)[0])
+    assert 0.15 < (noisy - samples).std().item() < 0.25
+
+
+def test_every_feature_set_maps_points_to_rows():
+    points = torch.randn(5, 2)
+    assert [FEATURES[name](points).shape for name in ("x, y", "r, φ", "both")] == [(5, 2), (5, 2), (5, 4)]
+
+
+def test_the_playground_shows_notebook_01s_lesson():
+    samples, labels = noisy_rings(600, noise=0.1, seed=0)
+    linear_xy, losses = train_2d_classifier(samples, labels, "x, y", hidden=(), epochs=200)
+    linear_polar, _ = train_2d_classifier(samples, labels, "r, φ", hidden=(), lr=0.1, epochs=200)
+    mlp, mlp_losses = train_2d_classifier(samples, labels, "x, y", hidden=(8, 8), epochs=200)
+    assert len(losses) == 200 and mlp_losses[-1] < 0.2 * mlp_losses[0]
+    assert training_accuracy(linear_xy, samples, labels) < 0.7      # a line cannot enclose a disc
+    assert training_accuracy(linear_polar, samples, labels) > 0.95  # r = const can
+    assert training_accuracy(mlp, samples, labels) > 0.95
+    assert mlp(torch.zeros(7, 2)).shape == (7,)
+
+
+def test_training_is_reproducible_for_a_seed():
+    samples, labels = noisy_rings(200)
+    runs = [train_2d_classifier(samples, labels, "both", (4,), "tanh", epochs=20, seed=1)[1] for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_playground_figure_draws_boundary_and_loss_curve():
+    fig = playground_figure(hidden_layers=1, units=4, activation="sigmoid", features="both", epochs=10)
+    plane, loss = fig.axes[:2]
+    assert "training accuracy" in plane.get_title()
+    assert len(loss.lines[0].get_ydata()) == 10
+    plt.close(fig)
