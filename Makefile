@@ -1,23 +1,39 @@
 # Two commands for users:  make lab   (set up, then open JupyterLab)
 #                          make test  (set up, then run the whole test suite)
-# Both create ./.venv on first use and reuse it afterwards (reinstalling only when pyproject.toml changes).
+# Both create ./.venv on first use and reuse it afterwards (reinstalling only when pyproject.toml or
+# constraints.txt changes), with the exact versions pinned in constraints.txt (made with Python 3.11).
+# Options: CONSTRAINTS= (empty: newest versions within pyproject.toml's ranges, e.g. on another Python);
+#          TORCH_INDEX=https://download.pytorch.org/whl/cpu (Linux without a GPU: the CPU-only PyTorch,
+#          about 200 MB instead of several GB of CUDA libraries).
 
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-NB     ?= notebooks/[0-9]*.ipynb
+PYTHON      ?= python3
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed
+NB          ?= notebooks/[0-9]*.ipynb
+CONSTRAINTS ?= constraints.txt
+TORCH_INDEX ?=
+PIP_C       := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: lab test notebooks data student setup clean-venv
+.PHONY: lab test notebooks data student setup constraints clean-venv
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test]'
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install $(PIP_C) --index-url $(TORCH_INDEX) torch torchvision)
+	$(BIN)/python -m pip install $(PIP_C) -e '.[test,lab]'
 	@touch $(STAMP)
+
+# Re-pin constraints.txt to what .venv holds (after `make setup CONSTRAINTS=` has installed newer versions).
+# The CUDA packages that PyTorch pulls only on Linux get a marker, so macOS/Windows ignore their pins.
+constraints:
+	{ echo "# Exact versions for make lab/test, CI and environment.yml: made by make constraints from a .venv of"; \
+	  echo "# $$($(BIN)/python -c 'import platform; print("Python", platform.python_version(), "on", platform.system())')"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed -E \
+		's/^((nvidia|cuda|triton)[^=]*==.*)$$/\1 ; platform_system == "Linux"/'; } > constraints.txt
 
 # As root (a Docker container, a lab VM) Jupyter refuses to start unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)

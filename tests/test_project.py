@@ -1,6 +1,7 @@
 """Checks on the project's files: the two dependency lists agree, and the committed notebooks are
 stored executed, without errors, with the smoke switch visible in their first code cell."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -25,16 +28,56 @@ def requirements(lines):
     return {Requirement(line).name.lower(): str(Requirement(line).specifier) for line in lines}
 
 
-def test_environment_yml_matches_pyproject():
+def pins():
+    """constraints.txt as {name: Requirement}, names normalised."""
+    lines = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and line[0] != "#"]
+    return {canonicalize_name(Requirement(line).name): Requirement(line) for line in lines}
+
+
+def test_environment_yml_installs_pyproject_with_the_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    expected = requirements(project["dependencies"] + project["optional-dependencies"]["test"])
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    listed = requirements(line for line in pip_section if not line.startswith("-e"))
-    assert listed == expected
-    assert "-e ." in pip_section
+    assert pip_section == ["-c constraints.txt", "-e .[test,lab]"]  # one source of truth: no copied list
     python = next(d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python"))
-    assert python.replace("python", "") == project["requires-python"]
+    version = python.removeprefix("python=")
+    assert SpecifierSet(project["requires-python"]).contains(version + ".0")
+    assert f"Python {version}." in (ROOT / "constraints.txt").read_text().splitlines()[1]  # made with that Python
+
+
+def test_constraints_pin_every_requirement_within_its_range():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    pinned = pins()
+    assert "dl-teaching-helpers" not in pinned
+    for line in project["dependencies"] + extras["test"] + extras["lab"]:
+        wanted = Requirement(line)
+        if wanted.marker and not wanted.marker.evaluate():
+            continue
+        pin = pinned[canonicalize_name(wanted.name)]
+        version = next(iter(pin.specifier)).version
+        assert wanted.specifier.contains(version), f"{pin} is outside pyproject.toml's {wanted}"
+    assert str(pinned["torch"].specifier) == "==2.14.1" and str(pinned["torchvision"].specifier) == "==0.29.1"
+    # PyTorch's CUDA wheels exist (and are pulled) on Linux only: elsewhere their pins must not apply
+    for name, pin in pinned.items():
+        if name.startswith(("nvidia-", "cuda-", "triton")):
+            assert str(pin.marker) == 'platform_system == "Linux"', name
+
+
+def test_make_and_ci_install_with_the_constraints():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "CONSTRAINTS ?= constraints.txt" in makefile and "$(STAMP): pyproject.toml $(CONSTRAINTS)" in makefile
+    assert "pip install $(PIP_C) -e '.[test,lab]'" in makefile
+
+
+def test_colab_install_cells_do_not_pull_jupyter():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    dependencies = requirements(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert {"jupyterlab", "ipykernel", "ipywidgets"} == set(requirements(extras["lab"])).difference(dependencies)
+    for path in NOTEBOOKS + sorted((ROOT / "student").glob("*.ipynb")):
+        install = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
+        assert "google.colab" in install and "pip" in install, path.name
+        assert re.search(r'"git\+https://[^"\[]+"', install), f"{path.name}: the Colab install must not add extras"
 
 
 def test_ci_runs_what_the_readme_tells_users():
@@ -73,4 +116,6 @@ def test_notebook_was_stored_in_full_mode_with_visible_smoke_switch(path):
     assert "SMOKE = helpers.smoke_mode()" in parameters.source
     printed = "".join(o.get("text", "") for o in parameters.outputs)
     assert "smoke mode: False" in printed, f"{path.name} was stored from a smoke run"
+    assert "print(helpers.environment_line())" in parameters.source
+    assert "made with Python" in printed, f"{path.name} does not name its versions: re-run it (make notebooks)"
     assert any("# NBVAL_CHECK_OUTPUT" in c.source for c in code_cells)
