@@ -1,0 +1,135 @@
+"""How long does notebook 04 take on official SVHN with its default parameters? Run it and measure.
+
+    python scripts/svhn_time_budget.py                 # official-sized synthetic files, writes the measurement
+    python scripts/svhn_time_budget.py --folder DIR    # the .mat files in DIR instead (e.g. the official ones)
+    python scripts/svhn_time_budget.py --smoke         # a tiny run in smoke mode, to check the script itself
+
+The time of the notebook depends on how many images it trains on and for how many epochs, not on what
+the pixels show. So, without the official files, it writes **official-sized** synthetic files
+(73,257 training / 26,032 test images in the official ``.mat`` layout) into a temporary folder, runs
+the whole notebook on them in a fresh kernel (an empty run cache, so nothing is reused), exactly as
+``make notebooks`` does, and records the wall time in all and of the cells tagged ``timing:<part>``.
+
+The result goes to ``notebooks/04_svhn_cnn.timing.json``; the notebook's section 6 prints it. Run it
+on a quiet machine: anything else running makes it slower (never faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import scipy.io
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from helpers.data.svhn import SVHN_FOLDER_ENV, is_synthetic, write_synthetic_svhn  # noqa: E402
+
+NOTEBOOK = ROOT / "notebooks" / "04_svhn_cnn.ipynb"
+OUTPUT = ROOT / "notebooks" / "04_svhn_cnn.timing.json"
+OFFICIAL_SIZES = {"n_train": 73_257, "n_test": 26_032}
+
+
+def cell_seconds(cell) -> float:
+    """Seconds a cell ran, from the timestamps nbclient records in its metadata."""
+    timestamps = cell.metadata.get("execution", {})
+    start, end = timestamps.get("iopub.execute_input"), timestamps.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    parse = datetime.datetime.fromisoformat
+    return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def printed_text(nb) -> str:
+    return "".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+
+
+def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbformat.NotebookNode, float]:
+    """Execute notebook 04 on the files in ``svhn_folder`` in a fresh kernel; returns (executed notebook, seconds)."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="svhn-time-cache-") as cache:
+        # The kernel inherits this process's environment: the data, an empty cache, the mode.
+        os.environ.update({SVHN_FOLDER_ENV: str(svhn_folder), "HELPERS_CACHE": cache, "MPLBACKEND": "Agg",
+                           "HELPERS_SMOKE": "1" if smoke else "0"})
+        client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+        started = time.perf_counter()
+        client.execute()
+        return nb, time.perf_counter() - started
+
+
+def images_in(path: Path) -> int:
+    """How many images a ``.mat`` file holds, from its header (``X`` is 32x32x3xN): no pixel is read."""
+    return next(shape[-1] for name, shape, _ in scipy.io.whosmat(path) if name == "X")
+
+
+def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
+    """The record that section 6 of the notebook prints."""
+    parts: dict[str, float] = {}
+    for cell in nb.cells:
+        for tag in cell.metadata.get("tags", []):
+            if tag.startswith("timing:"):
+                parts[tag.removeprefix("timing:")] = parts.get(tag.removeprefix("timing:"), 0.0) + cell_seconds(cell)
+    parts["everything else"] = total_seconds - sum(parts.values())
+    text = printed_text(nb)
+    final = re.search(r"final model: ([\d,]+) of the ([\d,]+) training images x (\d+) epochs", text)
+    ablations = re.search(r"ablations: (\d+) epochs on at most ([\d,]+) images", text)
+    parameters = (f"final model {final[1]} training images x {final[3]} epochs, ablations 6 x {ablations[1]} "
+                  f"epochs on at most {ablations[2]} images" if final and ablations else "see the notebook")
+    import torch  # after the run: the kernel chose its own threads
+
+    return {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}, "
+                   f"{'smoke mode' if smoke else 'default parameters'}",
+        "files": "synthetic files in the official .mat layout" if is_synthetic(folder) else "SVHN-format files",
+        "n_train_file": images_in(folder / "train_32x32.mat"),
+        "n_test_file": images_in(folder / "test_32x32.mat"),
+        "parameters": parameters,
+        "total_seconds": round(total_seconds, 1),
+        "parts": {name: round(seconds, 1) for name, seconds in parts.items()},
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folder", type=Path, help="folder with train_32x32.mat and test_32x32.mat "
+                        "(default: official-sized synthetic files in a temporary folder)")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where to write the result (default {OUTPUT})")
+    parser.add_argument("--smoke", action="store_true", help="tiny files, smoke mode: checks the script, measures nothing")
+    parser.add_argument("--save-executed", type=Path, help="also save the executed notebook there (to read it)")
+    parser.add_argument("--cell-timeout", type=int, default=3600)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="svhn-time-data-") as scratch:
+        folder = args.folder
+        if folder is None:
+            sizes = {"n_train": 300, "n_test": 100} if args.smoke else OFFICIAL_SIZES
+            print(f"writing synthetic SVHN files of {sizes['n_train']:,} / {sizes['n_test']:,} images ...", flush=True)
+            folder = write_synthetic_svhn(folder=Path(scratch) / "SVHN", **sizes)
+        print(f"running {NOTEBOOK.name} on {folder} ({'smoke mode' if args.smoke else 'default parameters'}) ...",
+              flush=True)
+        nb, seconds = run_notebook(folder.resolve(), args.smoke, args.cell_timeout)
+        result = measurement(nb, seconds, args.smoke, folder)
+    args.output.write_text(json.dumps(result, indent=1) + "\n")
+    if args.save_executed:
+        nbformat.write(nb, args.save_executed)
+    print(json.dumps(result, indent=1))
+    print(f"whole notebook: {seconds / 60:.1f} min wall; written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
