@@ -96,7 +96,8 @@ def test_notebook_03_best_models():
     mlp, cnn = mnist_best_mlp(), mnist_best_cnn()
     assert mlp(images).shape == (3, 10) and cnn(images).shape == (3, 10)
     assert count_parameters(mlp) == (784 * 512 + 512) + 2 * 512 + (512 * 512 + 512) + 2 * 512 + (512 * 10 + 10)
-    assert count_parameters(cnn) == (25 * 16 + 2 * 16) + (9 * 16 * 32 + 2 * 32) + (9 * 32 * 64 + 2 * 64) + (64 * 10 + 10)
+    assert count_parameters(cnn) == ((25 * 16 + 2 * 16) + (9 * 16 * 32 + 2 * 32) + (9 * 32 * 64 + 2 * 64)
+                                     + (64 * 10 + 10))
     assert cnn[0][0].weight.is_contiguous(memory_format=torch.channels_last)
     assert not mnist_best_cnn(channels_last=False)[1][0].weight.is_contiguous(memory_format=torch.channels_last)
 

@@ -1,16 +1,12 @@
-"""Student copies, solution markers, self-checks and Colab settings (issue: coursework)."""
+"""Student copies, solution markers and Colab settings (issue: coursework); the self-checks: test_checks_*.py."""
 
-import re
 from pathlib import Path
 
 import nbformat
 import pytest
-import torch
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from torch import nn
 
-from helpers import checks
 from scripts import coursework
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +68,8 @@ def test_student_copy_has_no_solutions_and_no_outputs(path):
 def test_student_copy_runs_up_to_the_first_stub_and_fails_there(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     stub_cells = [i for i, c in enumerate(notebook.cells) if "# YOUR CODE HERE" in c.source]
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
     with pytest.raises(CellExecutionError) as caught:
         client.execute()
     assert caught.value.ename == "NotImplementedError"
@@ -127,110 +124,3 @@ def test_set_repository_rewrites_every_link(tmp_path, monkeypatch):
     notebook = (tmp_path / "notebooks" / INSTRUCTOR[0].name).read_text()
     assert "github/my-uni/dl-course/blob/2026/notebooks/" in notebook
     assert "git+https://github.com/my-uni/dl-course" in notebook
-
-
-# --- the self-checks: pass on right answers, fail on stubs and typical wrong answers ----------------------
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError
-
-
-def verdicts(capsys):
-    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
-
-
-def right_polar(points):
-    return torch.stack([points.norm(dim=1), torch.atan2(points[:, 1], points[:, 0])], dim=1)
-
-
-def test_check_polar(capsys):
-    assert checks.check_polar(right_polar)
-    wrong = lambda p: torch.stack([p.norm(dim=1), torch.atan(p[:, 1] / p[:, 0])], dim=1)  # noqa: E731
-    assert not checks.check_polar(wrong)
-    assert not checks.check_polar(lambda p: p)  # crashes are verdicts, not tracebacks
-    with pytest.raises(NotImplementedError):
-        checks.check_polar(stub)
-    assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET"]
-
-
-def right_mlp():
-    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
-
-
-def test_check_mlp(capsys):
-    assert checks.check_mlp(right_mlp())
-    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16), nn.Linear(16, 1)))  # no ReLU
-    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1)))  # one hidden layer
-    assert not checks.check_mlp(nn.Sequential(right_mlp(), nn.Sigmoid()))  # squashed before BCEWithLogits
-    capsys.readouterr()
-
-
-def test_check_does_not_change_the_random_stream():
-    model = right_mlp()
-    torch.manual_seed(5)
-    expected = torch.rand(3)
-    torch.manual_seed(5)
-    checks.check_mlp(model)
-    assert torch.equal(torch.rand(3), expected)
-
-
-def right_train_one_epoch(model, loader, optimizer, loss_fn):
-    model.train()
-    total = 0.0
-    for points, labels in loader:
-        optimizer.zero_grad()
-        loss = loss_fn(model(points), labels)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(labels)
-    return total / len(loader.dataset)
-
-
-def no_step_train_one_epoch(model, loader, optimizer, loss_fn):
-    total = 0.0
-    for points, labels in loader:
-        loss = loss_fn(model(points), labels)
-        loss.backward()
-        total += loss.item()
-    return total
-
-
-def test_check_train_one_epoch(capsys):
-    assert checks.check_train_one_epoch(right_train_one_epoch)
-    assert not checks.check_train_one_epoch(no_step_train_one_epoch)
-    with pytest.raises(NotImplementedError):
-        checks.check_train_one_epoch(stub)
-    assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET"]
-
-
-class Points(torch.utils.data.Dataset):
-    def __init__(self, label_slice=True):
-        self.samples, self.labels, self.label_slice = torch.zeros(10, 2), torch.ones(10), label_slice
-
-    def __len__(self):
-        return len(self.labels)
-
-    def __getitem__(self, i):
-        return self.samples[i], self.labels[i : i + 1] if self.label_slice else self.labels[i]
-
-
-def test_check_points_dataset(capsys):
-    assert checks.check_points_dataset(Points(), 10)
-    assert not checks.check_points_dataset(Points(label_slice=False), 10)  # label of shape () not (1,)
-    assert not checks.check_points_dataset(Points(), 11)
-    capsys.readouterr()
-
-
-def test_check_parameter_count_and_output_shape(capsys):
-    model = nn.Conv2d(1, 10, 8, stride=2)
-    assert checks.check_parameter_count(model, 8 * 8 * 1 * 10 + 10)
-    assert not checks.check_parameter_count(model, 8 * 8 * 10)
-    assert checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 11, 11))
-    assert not checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 10, 10))
-    capsys.readouterr()
-
-
-def test_a_verdict_is_true_or_false_and_shows_nothing_as_a_cells_value():
-    assert checks.report(True, "x") and not checks.report(False, "x")
-    assert checks.Verdict(True)._ipython_display_() is None  # the printed line is the whole output

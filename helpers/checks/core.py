@@ -1,0 +1,235 @@
+"""What every self-check shares: the verdict, the guarded run of the student's code, generic checks.
+
+A check prints one line, ``PASSED: what`` or ``NOT YET: what — hint``, and returns a :class:`Verdict`.
+The student's code runs guarded (:func:`run`): whatever it does -- return ``None``, the wrong type or
+shape, raise, loop forever -- the result is a ``NOT YET`` line, never a traceback or a hang. The one
+exception is deliberate: ``NotImplementedError`` (an exercise not done yet) is re-raised after its
+line, so "Run all" stops at the first exercise left to do.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import signal
+import threading
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from helpers.models import count_parameters
+
+#: Seconds the student's code may run in one check before it counts as a loop that never ends.
+TIME_LIMIT = 10.0
+
+
+class Verdict:
+    """What a check returns: true when it passed, false when not.
+
+    It shows nothing when it is a cell's last value: the check has already printed its line. (A plain
+    ``True`` would add an ``Out[n]: True``; ending the line with ``;`` hides that in Jupyter but not
+    under nbval, which runs cells without storing history.) ``crashed``: the student's code raised,
+    hung or returned the wrong kind of thing, so a multi-part check stops there.
+    """
+
+    def __init__(self, passed: bool, crashed: bool = False):
+        self.passed, self.crashed = bool(passed), crashed
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"Verdict(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+class NotYet(Exception):
+    """Raised inside a check's test to fail it with a message, e.g. by :func:`returned`."""
+
+
+class _TimeUp(BaseException):  # a BaseException: a student's ``except Exception`` cannot swallow it
+    pass
+
+
+def report(passed: bool, what: str, hint: str = "", crashed: bool = False) -> Verdict:
+    """Print the verdict of one check: ``PASSED: what`` or ``NOT YET: what — hint`` (one line)."""
+    print(f"PASSED: {what}" if passed else f"NOT YET: {what}" + (f" — {hint}" if hint else ""))
+    return Verdict(passed, crashed and not passed)
+
+
+def returned(value, kind: type | tuple[type, ...] = torch.Tensor, shape: Sequence[int] | None = None,
+             call: str = "it", length: int | None = None):
+    """``value`` when it is a ``kind`` (of ``shape``, or of ``length`` items); else fail the check saying why."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds):
+        got = "None" if value is None else f"a {type(value).__name__}"
+        raise NotYet(f"{call} returned {got}, not a {' or '.join(k.__name__ for k in kinds)}")
+    if shape is not None and tuple(value.shape) != tuple(shape):
+        raise NotYet(f"{call} returned shape {tuple(value.shape)}, expected {tuple(shape)}")
+    if length is not None and len(value) != length:
+        raise NotYet(f"{call} returned {len(value)} items, expected {length}")
+    return value
+
+
+def pair(value, call: str = "it"):
+    """``value`` when it is a tuple or list of two items (e.g. train and validation indices); else fail the check."""
+    return returned(value, (tuple, list), call=call, length=2)
+
+
+def _within_time_limit(test: Callable, seconds: float):
+    """``test()``, stopped with :class:`_TimeUp` after ``seconds``: by a timer signal on Unix's main thread
+    (it interrupts the loop), otherwise in a daemon thread that is left behind."""
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        def time_up(*_):
+            raise _TimeUp
+        previous = signal.signal(signal.SIGALRM, time_up)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return test()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = test()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise _TimeUp
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@functools.cache
+def _warm_up() -> None:
+    """PyTorch's first optimizer imports much of torch (seconds on a busy CPU): not the student's time."""
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: float | None = None) -> Verdict:
+    """Run ``test`` -> (passed, detail) guarded, and print its verdict.
+
+    The notebook's random numbers are left as they were; an exception, a hang (``seconds``, default
+    :data:`TIME_LIMIT`) or a :class:`NotYet` becomes a one-line ``NOT YET``.
+    """
+    seconds = TIME_LIMIT if seconds is None else seconds
+    _warm_up()
+
+    def forked():
+        with torch.random.fork_rng(devices=[]):  # a check must not change the notebook's random numbers
+            return test()
+    try:
+        passed, detail = _within_time_limit(forked, seconds)
+    except NotImplementedError:
+        report(False, what, "this exercise is not done yet: replace the `raise NotImplementedError` line.")
+        raise
+    except _TimeUp:
+        return report(False, f"{what}: the code did not finish within {seconds:g} s",
+                      "look for a loop that never ends", crashed=True)
+    except NotYet as problem:
+        return report(False, f"{what} ({problem})", hint, crashed=True)
+    except Exception as error:  # the student's code crashed: say what, in one line, not a traceback
+        message = (str(error).strip().splitlines() or [""])[0][:200]
+        return report(False, what, f"{type(error).__name__}: {message}. {hint}", crashed=True)
+    return report(passed, what + (f" ({detail})" if detail else ""), hint if not passed else "")
+
+
+def all_of(*checks: Callable[[], Verdict]) -> Verdict:
+    """Run the parts of a check in order (each prints its line); stop after one whose code crashed or hung."""
+    passed = True
+    for check in checks:
+        verdict = check()
+        passed = passed and bool(verdict)
+        if verdict.crashed:
+            break
+    return Verdict(passed)
+
+
+def _model(model, name: str) -> nn.Module:
+    return returned(model() if callable(model) and not isinstance(model, nn.Module) else model, nn.Module, call=name)
+
+
+# --- generic checks: the per-notebook ones are built from these ------------------------------------------
+
+
+def check_output_shape(model, input_shape: Sequence[int], expected: Sequence[int], name="the model",
+                       hint="") -> Verdict:
+    """``model(torch.zeros(input_shape))`` has shape ``expected``. ``model``: a module or a function making one."""
+    def test():
+        built = _model(model, name).eval()
+        with torch.no_grad():
+            shape = tuple(returned(built(torch.zeros(*input_shape)), call=name).shape)
+        return shape == tuple(expected), "" if shape == tuple(expected) else f"got {shape}"
+    return run(f"{name} maps {tuple(input_shape)} to {tuple(expected)}", hint or
+               "print the shape after each layer to find where it goes wrong", test)
+
+
+def check_parameter_count(model, expected: int, formula: str = "", name="the model") -> Verdict:
+    """The number of trainable parameters of ``model`` equals ``expected`` (e.g. from the layer formula)."""
+    def test():
+        count = count_parameters(_model(model, name))
+        return count == expected, "" if count == expected else f"it has {count}"
+    return run(f"{name} has {expected} parameters" + (f" = {formula}" if formula else ""),
+               "dense layer: in·out weights + out biases; conv layer: k²·C_in·C_out + C_out", test)
+
+
+def check_function_on_examples(function: Callable, examples: Sequence[tuple], name: str, hint: str = "",
+                               atol: float = 1e-5) -> Verdict:
+    """``function(input)`` is close to ``expected`` for every ``(input, expected)`` pair."""
+    def test():
+        for inputs, expected in examples:
+            result = returned(function(inputs), shape=expected.shape, call=name)
+            if not torch.allclose(result.float(), expected.float(), atol=atol):
+                return False, f"for input {inputs.tolist()} got {result.tolist()}, expected {expected.tolist()}"
+        return True, f"on {sum(len(inputs) for inputs, _ in examples)} known inputs"
+    return run(f"{name} gives the right values", hint, test)
+
+
+def check_nonlinear(model, in_features: int, name="the model") -> Verdict:
+    """``model`` is not an affine map: f(a) + f(b) != f(a + b) + f(0) for random a, b."""
+    def test():
+        built = _model(model, name).eval()
+        generator = torch.Generator().manual_seed(0)
+        a, b = torch.randn(64, in_features, generator=generator), torch.randn(64, in_features, generator=generator)
+        with torch.no_grad():
+            gap = (built(a) + built(b) - built(a + b) - built(torch.zeros_like(a))).abs().max().item()
+        return gap > 1e-4, ""
+    return run(f"{name} is non-linear", "without an activation between them, stacked linear layers collapse "
+               "into one linear layer: add nn.ReLU() between the nn.Linear layers", test)
+
+
+def check_loss_decreases(model, loss_fn, inputs: torch.Tensor, targets: torch.Tensor, steps: int = 30,
+                         lr: float = 0.01, factor: float = 0.5, name="the model") -> Verdict:
+    """A few Adam steps on one small, easy batch bring the loss below ``factor`` × its first value.
+
+    A model that can fit anything overfits one small batch quickly; one that cannot (its output
+    squashed by an extra sigmoid/softmax, gradients that do not reach a layer) stays far above.
+    The lowest of the last 5 losses counts, not the very last one: with dropout on, a network that has
+    learned the batch still has a rare step whose loss jumps back up.
+
+    Works on a copy: the student's model is left untouched.
+    """
+    def test():
+        trial = copy.deepcopy(_model(model, name)).train()
+        torch.manual_seed(0)
+        optimizer = torch.optim.Adam(trial.parameters(), lr=lr)
+        losses = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(returned(trial(inputs), call=name), targets)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        final = min(losses[-5:])
+        return final < factor * losses[0], f"loss {losses[0]:.3f} -> {final:.3f} in {steps} steps"
+    return run(f"{name} learns on a small batch", "check that the output feeds the loss directly (no extra "
+               "softmax/sigmoid) and that gradients reach every layer", test)

@@ -1,0 +1,76 @@
+"""Notebook 01 (a 2D classifier): the Dataset, the training epoch, the MLP, polar features."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from helpers.checks.core import (Verdict, all_of, check_function_on_examples, check_loss_decreases,
+                                 check_nonlinear, check_output_shape, check_parameter_count, returned, run)
+
+
+def _two_blobs(n=64):
+    generator = torch.Generator().manual_seed(0)
+    labels = (torch.arange(n) % 2).float()[:, None]
+    points = torch.randn(n, 2, generator=generator) * 0.5 + (labels * 2 - 1) * 1.5
+    return points, labels
+
+
+def check_points_dataset(dataset, expected_len: int) -> Verdict:
+    """The Dataset has ``expected_len`` items, each a (2,) float point and a (1,) float 0/1 label."""
+    def test():
+        if len(dataset) != expected_len:
+            return False, f"len(dataset) is {len(dataset)}"
+        for i in (0, expected_len - 1):
+            point, label = returned(dataset[i], (tuple, list), call=f"dataset[{i}]", length=2)
+            point, label = (returned(x, call=f"dataset[{i}]") for x in (point, label))
+            if tuple(point.shape) != (2,) or tuple(label.shape) != (1,):
+                return False, f"item {i}: point {tuple(point.shape)}, label {tuple(label.shape)}"
+            if point.dtype != torch.float32 or label.dtype != torch.float32 or label.item() not in (0.0, 1.0):
+                return False, f"item {i}: dtypes {point.dtype}, {label.dtype}, label {label.item()}"
+        return True, f"{expected_len} items of shapes (2,) and (1,)"
+    return run("the Dataset returns (point, label) pairs", "__len__ returns the number of points; "
+               "__getitem__(i) returns self.samples[i] and the label as a tensor of shape (1,) (slice i:i+1)", test)
+
+
+def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
+    """``train_one_epoch(model, loader, optimizer, loss_fn)`` updates the weights and lowers the loss."""
+    def test():
+        points, labels = _two_blobs()
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels), batch_size=16)
+        torch.manual_seed(0)
+        model = nn.Linear(2, 1)
+        before = [p.detach().clone() for p in model.parameters()]
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        losses = [train_one_epoch(model, loader, optimizer, nn.BCEWithLogitsLoss()) for _ in range(5)]
+        if all(torch.equal(b, p) for b, p in zip(before, model.parameters())):
+            return False, "the weights did not change"
+        if not all(isinstance(loss, float) and math.isfinite(loss) for loss in losses):
+            return False, f"it returned {losses[0]!r}, not a float loss"
+        return losses[-1] < losses[0], f"mean loss {losses[0]:.3f} -> {losses[-1]:.3f} over 5 epochs"
+    return run("train_one_epoch trains", "per batch: optimizer.zero_grad(), loss = loss_fn(model(points), labels), "
+               "loss.backward(), optimizer.step()", test)
+
+
+def check_mlp(model: nn.Module) -> Verdict:
+    """The 2-16-16-1 ReLU MLP."""
+    points, labels = _two_blobs()
+    return all_of(
+        lambda: check_output_shape(model, (5, 2), (5, 1), name="the MLP"),
+        lambda: check_parameter_count(model, (2 * 16 + 16) + (16 * 16 + 16) + (16 * 1 + 1),
+                                      "(2·16 + 16) + (16·16 + 16) + (16·1 + 1)", name="the MLP"),
+        lambda: check_nonlinear(model, 2, name="the MLP"),
+        lambda: check_loss_decreases(model, nn.BCEWithLogitsLoss(), points, labels, name="the MLP"),
+    )
+
+
+def check_polar(to_polar: Callable) -> Verdict:
+    """(x, y) -> (r, φ) on points whose answer is known, in all four quadrants."""
+    points = torch.tensor([[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0], [0.0, -1.0], [-1.0, -1.0]])
+    expected = torch.tensor([[1.0, 0.0], [2.0, math.pi / 2], [3.0, math.pi], [1.0, -math.pi / 2],
+                             [math.sqrt(2), -3 * math.pi / 4]])
+    return check_function_on_examples(to_polar, [(points, expected)], "to_polar",
+                                      "r = sqrt(x² + y²) and φ = torch.atan2(y, x): atan(y / x) loses the quadrant")

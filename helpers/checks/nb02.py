@@ -1,0 +1,105 @@
+"""Notebook 02 (8x8 digits, MLP against CNN): Reshape/Flatten, the NLL, early stopping, the CNN."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from helpers.checks.core import (Verdict, all_of, check_loss_decreases, check_output_shape, check_parameter_count,
+                                 returned, run)
+
+
+def check_reshape_flatten(reshape_class: type[nn.Module], flatten_class: type[nn.Module]) -> Verdict:
+    """``Reshape(*shape)`` turns (N, D) into (N, *shape) and ``Flatten()`` turns (N, ...) back into (N, D), for any
+    batch size N, keeping the pixels in row-by-row order."""
+    def test():
+        for batch in (1, 5):
+            vectors = torch.arange(batch * 64, dtype=torch.float32).reshape(batch, 64)
+            images = returned(reshape_class(1, 8, 8)(vectors), call="Reshape(1, 8, 8)")
+            if tuple(images.shape) != (batch, 1, 8, 8):
+                return False, f"Reshape(1, 8, 8) maps {(batch, 64)} to {tuple(images.shape)}"
+            if not torch.equal(images[:, 0, 0, :], vectors[:, :8]):
+                return False, "the first image row should be the first 8 pixels of the vector"
+            flat = returned(flatten_class()(images), call="Flatten()")
+            if tuple(flat.shape) != (batch, 64) or not torch.equal(flat, vectors):
+                return False, f"Flatten() maps {(batch, 1, 8, 8)} to {tuple(flat.shape)}, not back to the vectors"
+        if tuple(returned(flatten_class()(torch.randn(3, 16, 2, 2)), call="Flatten()").shape) != (3, 64):
+            return False, "Flatten() should map (3, 16, 2, 2) to (3, 64)"
+        return True, "(N, 64) -> (N, 1, 8, 8) -> (N, 64) for N = 1 and 5"
+    return run("Reshape and Flatten", "keep the batch dimension: x.reshape(x.shape[0], *self.shape) and "
+               "x.reshape(x.shape[0], -1)", test)
+
+
+def check_nll(nll: Callable) -> Verdict:
+    """``nll(log_probs, targets)`` is the mean negative log-probability of the true classes."""
+    log_probs = torch.log(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.25, 0.5, 0.25]]))
+    targets = torch.tensor([0, 2, 0])
+    expected = -(math.log(0.7) + math.log(0.8) + math.log(0.25)) / 3
+
+    def test():
+        value = nll(log_probs, targets)
+        if not isinstance(value, torch.Tensor) or value.ndim != 0:
+            return False, f"it returned {value!r}, not a 0-dim tensor (one number for the batch)"
+        if not math.isclose(value.item(), expected, abs_tol=1e-5):
+            return False, f"got {value.item():.4f} on a known batch, expected {expected:.4f}"
+        generator = torch.Generator().manual_seed(0)
+        scores = torch.log_softmax(torch.randn(50, 10, generator=generator), dim=1)
+        labels = torch.randint(0, 10, (50,), generator=generator)
+        reference = nn.functional.nll_loss(scores, labels).item()
+        if not math.isclose(returned(nll(scores, labels), shape=()).item(), reference, abs_tol=1e-5):
+            return False, f"on 50 random samples it differs from nn.NLLLoss ({reference:.4f})"
+        return True, f"{expected:.4f} on a known batch, equal to nn.NLLLoss on random ones"
+    return run("nll", "pick each sample's log-probability of its true class (log_probs[torch.arange(N), "
+               "targets]), then take minus the mean", test)
+
+
+def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdict:
+    """``EarlyStopping(patience).step(val_loss, model)`` keeps the best weights (a copy, not a reference), returns
+    True once ``patience`` epochs in a row brought no lower loss, and ``restore(model)`` puts the best weights back."""
+    losses = [1.0, 0.8, 0.9, 0.6, 0.7, 0.65, 0.6, 0.9, 0.5]   # best at epoch 4; epochs 5, 6, 7 are no better
+    best_epoch, stop_epoch = 4, 4 + patience
+
+    def test():
+        model = nn.Linear(1, 1)
+        stopper = early_stopping_class(patience)
+        stopped_at = None
+        for epoch, loss in enumerate(losses, start=1):
+            with torch.no_grad():  # "training": weights that say which epoch they come from
+                model.weight.fill_(epoch)
+                model.bias.fill_(-epoch)
+            if stopper.step(loss, model):
+                stopped_at = epoch
+                break
+        if stopped_at != stop_epoch:
+            return False, (f"with patience {patience} and validation losses {losses}, training should stop after "
+                           f"epoch {stop_epoch}; it stopped after {stopped_at}")
+        stopper.restore(model)
+        restored = model.weight.item()
+        if restored != best_epoch:
+            return False, (f"restore() gave the weights of epoch {restored:g}, not those of the best epoch "
+                           f"{best_epoch} (state_dict() holds references to the live weights: keep a deep copy)")
+        return True, f"stops after epoch {stop_epoch}, restores epoch {best_epoch}"
+    return run("EarlyStopping", "a loss counts as better only when it is strictly lower than the best so far; "
+               "then store copy.deepcopy(model.state_dict()) and reset the counter", test)
+
+
+def _digit_blobs(n=40):
+    """n (64,) vectors in [0, 1] of 4 classes, each class a fixed random 8x8 pattern plus noise."""
+    generator = torch.Generator().manual_seed(0)
+    patterns = torch.rand(4, 64, generator=generator)
+    labels = torch.arange(n) % 4
+    return (patterns[labels] + 0.1 * torch.randn(n, 64, generator=generator)).clamp(0, 1), labels
+
+
+def check_digits_cnn(network: nn.Module, expected_parameters: int, formula: str) -> Verdict:
+    """The CNN maps (N, 64) pixel vectors to (N, 10) scores, has the stated parameter count, learns a small batch."""
+    inputs, targets = _digit_blobs()
+    return all_of(
+        lambda: check_output_shape(network, (5, 64), (5, 10), name="the CNN",
+                                   hint="start with Reshape(1, 8, 8) and put Flatten() before the first nn.Linear"),
+        lambda: check_parameter_count(network, expected_parameters, formula, name="the CNN"),
+        lambda: check_loss_decreases(network, nn.CrossEntropyLoss(), inputs, targets, name="the CNN"),
+    )

@@ -1,0 +1,118 @@
+"""Notebook 05 (comparisons and classic mistakes): VGG features, time to accuracy, the split, saved weights."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from helpers.checks.core import Verdict, pair, returned, run
+from helpers.models import count_parameters
+
+
+def _leaf_types(model: nn.Module) -> list[str]:
+    return [type(m).__name__ for m in model.modules() if not list(m.children())]
+
+
+def check_vgg_features(vgg_features: Callable) -> Verdict:
+    """``vgg_features(cfg, in_channels, batch_norm)`` turns a VGG config list into its layers."""
+    cfg = [4, "M", 8, 8, "M"]
+    plain_layers = ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d"]
+    bn_layers = ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU",
+                 "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+    weights = (3 * 3 * 1 * 4 + 4) + (3 * 3 * 4 * 8 + 8) + (3 * 3 * 8 * 8 + 8)
+
+    def test():
+        for batch_norm, layers, n_params in ((False, plain_layers, weights),
+                                             (True, bn_layers, weights + 2 * (4 + 8 + 8))):
+            model = returned(vgg_features(cfg, 1, batch_norm), nn.Module, call="vgg_features")
+            if _leaf_types(model) != layers:
+                return False, f"batch_norm={batch_norm}: layers {_leaf_types(model)}, expected {layers}"
+            model.eval()
+            with torch.no_grad():
+                shape = tuple(model(torch.zeros(2, 1, 28, 28)).shape)
+            if shape != (2, 8, 7, 7):
+                return False, f"batch_norm={batch_norm}: (2, 1, 28, 28) -> {shape}, expected (2, 8, 7, 7)"
+            count = count_parameters(model)
+            if count != n_params:
+                return False, f"batch_norm={batch_norm}: {count} parameters, expected {n_params}"
+        return True, (f"(2, 1, 28, 28) -> (2, 8, 7, 7), {weights} parameters = (9·1·4 + 4) + (9·4·8 + 8) + "
+                      "(9·8·8 + 8)")
+    return run("vgg_features builds [4, 'M', 8, 8, 'M']", "for each entry: 'M' -> nn.MaxPool2d(2); a number C -> "
+               "nn.Conv2d(C_in, C, kernel_size=3, padding=1), then nn.BatchNorm2d(C) if batch_norm, then nn.ReLU(); "
+               "C_in = C for the next one", test)
+
+
+def check_time_to_accuracy(time_to_accuracy: Callable) -> Verdict:
+    """training seconds until the validation accuracy first reaches a target (None if never)."""
+    history = {"epoch": [1, 2, 3, 4], "val_acc": [0.5, 0.8, 0.95, 0.97], "epoch_seconds": [1.0, 2.0, 3.0, 4.0]}
+    cases = [(0.9, 6.0), (0.97, 10.0), (0.5, 1.0), (0.99, None)]
+
+    def test():
+        for target, expected in cases:
+            got = time_to_accuracy(history, target)
+            ok = got is None if expected is None else (got is not None and math.isclose(got, expected))
+            if not ok:
+                return False, f"target {target}: got {got!r}, expected {expected!r}"
+        return True, f"on {len(cases)} targets of a known history"
+    return run("time_to_accuracy", "add up epoch_seconds up to and including the first epoch whose val_acc is "
+               ">= target; return None when no epoch reaches it", test)
+
+
+def check_leak_free_split(split: Callable) -> Verdict:
+    """``split(n_items, val_fraction, seed)`` -> disjoint random train/validation indices."""
+    def test():
+        train, val = (torch.as_tensor(i).tolist() for i in pair(split(100, 0.2, 0), "split"))
+        if len(val) != 20 or len(train) != 80:
+            return False, f"sizes {len(train)} train / {len(val)} validation, expected 80 / 20"
+        overlap = set(train) & set(val)
+        if overlap:
+            return False, f"{len(overlap)} indices are in both sets: the validation data leaks into training"
+        if sorted(train + val) != list(range(100)):
+            return False, "together the two sets should hold every index 0..99 exactly once"
+        again = torch.as_tensor(split(100, 0.2, 0)[1]).tolist()
+        other = torch.as_tensor(split(100, 0.2, 1)[1]).tolist()
+        if again != val:
+            return False, "the same seed gave a different split"
+        if sorted(other) == sorted(val):
+            return False, "another seed gave the same validation set: shuffle with a generator seeded by `seed`"
+        return True, "80 / 20 indices, disjoint, covering 0..99, reproducible per seed"
+    return run("the split keeps validation out of training", "shuffle 0..n-1 with "
+               "torch.randperm(n, generator=torch.Generator().manual_seed(seed)), then cut it in two", test)
+
+
+def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> Verdict:
+    """weights saved as a ``state_dict`` load back with ``torch.load(..., weights_only=True)``."""
+    def make():
+        return nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 2))
+
+    def test():
+        torch.manual_seed(0)
+        model = make()
+        model.train()
+        model(torch.randn(8, 4))  # moves the batch-norm running statistics: they must be saved too
+        inputs = torch.randn(5, 4)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "weights.pt"
+            save_weights(model, path)
+            try:
+                stored = torch.load(path, weights_only=True)
+            except Exception as error:  # torch's message is a page long: say what it means
+                return False, (f"torch.load(path, weights_only=True) refused the file ({type(error).__name__}): "
+                               "it holds pickled Python objects (a whole model?), not just tensors")
+            if not isinstance(stored, dict) or not all(isinstance(v, torch.Tensor) for v in stored.values()):
+                return False, f"the file holds a {type(stored).__name__}, not a state_dict (a dict of tensors)"
+            torch.manual_seed(1)
+            loaded = load_weights(make(), path)
+        if not isinstance(loaded, nn.Module):
+            return False, f"load_weights returned {type(loaded).__name__}, not the model"
+        model.eval(), loaded.eval()
+        with torch.no_grad():
+            same = torch.equal(model(inputs), loaded(inputs))
+        return same, "" if same else "the loaded model computes something else than the saved one"
+    return run("weights survive save and load", "save_weights: torch.save(model.state_dict(), path); "
+               "load_weights: model.load_state_dict(torch.load(path, weights_only=True)), then return model", test)
