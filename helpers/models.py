@@ -198,7 +198,7 @@ def mnist_best_mlp() -> MLP:
 
 
 def _conv_pool_bn(n_in: int, n_out: int, kernel_size: int) -> nn.Sequential:
-    """Conv (no bias: BN follows) -> MaxPool 2 -> BatchNorm -> ReLU: pooling first, so BN/ReLU work on 1/4 of the pixels."""
+    """Conv (no bias: BN follows) -> MaxPool 2 -> BatchNorm -> ReLU: pooling first, BN/ReLU on 1/4 of the pixels."""
     return nn.Sequential(nn.Conv2d(n_in, n_out, kernel_size, padding=kernel_size // 2, bias=False),
                          nn.MaxPool2d(2), nn.BatchNorm2d(n_out), nn.ReLU())
 

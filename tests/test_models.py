@@ -43,7 +43,8 @@ def test_cnn_shapes_on_every_image_size():
     from helpers.models import CNN
     assert CNN([8, 16, 32])(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert CNN([8, 16, 32])(torch.zeros(2, 1, 8, 8)).shape == (2, 10)   # pooling stops at 1x1
-    assert CNN([16, 32], in_channels=3, batch_norm=True, dropout=0.3, hidden=64)(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    colour = CNN([16, 32], in_channels=3, batch_norm=True, dropout=0.3, hidden=64)
+    assert colour(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
 
 
 def test_cnn_parameter_count_matches_the_formula():
