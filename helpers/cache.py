@@ -1,7 +1,11 @@
 """A small cache of finished training runs, so a notebook of many experiments re-runs in seconds.
 
-A run is keyed by its configuration (a JSON-able dict: model, data, optimiser, seed, epochs...). Its
-result (history and final metrics, JSON-able) is stored as ``<cache>/<name>-<hash>.json``:
+A run is keyed by its configuration (a JSON-able dict: model, data, optimiser, seed, epochs...) *and by
+the code that computes it*: the source of the ``compute`` function and of every function of its own
+module (a notebook's cells) that it calls, directly or not (:func:`code_fingerprint`). Editing an
+experiment therefore never silently returns old numbers. Edits to ``helpers`` itself are not seen:
+pass ``version=`` (bump it) or recompute. The result (history and final metrics, JSON-able) is stored
+as ``<cache>/<name>-<hash>.json``:
 
 - written atomically (temporary file + rename): an interrupted write never leaves a broken entry;
 - a corrupt or mismatched entry is reported and recomputed, never trusted;
@@ -19,10 +23,12 @@ Instructors demo from a warm cache; students set ``RECOMPUTE = True`` and watch 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import tempfile
 import time
+import types
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +70,48 @@ def run_key(config: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def code_fingerprint(function: Callable) -> str:
+    """A hash of ``function``'s source and of the functions of its own module that it uses, transitively.
+
+    Followed: names its code (and nested code: lambdas, comprehensions) looks up in its globals, and its
+    closure, when they are plain functions or classes defined in the same module (a notebook's cells
+    are ``__main__``). Library code is not followed. Without source (``exec``), the bytecode is used.
+    """
+    module, seen, parts = getattr(function, "__module__", None), set(), []
+
+    def visit(obj):
+        if id(obj) in seen or getattr(obj, "__module__", None) != module:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, type):
+            for member in vars(obj).values():
+                visit(member)
+            return
+        if not isinstance(obj, types.FunctionType):
+            return
+        obj = inspect.unwrap(obj)
+        code = obj.__code__
+        try:
+            parts.append(inspect.getsource(obj))
+        except (OSError, TypeError):
+            parts.append(code.co_code.hex() + repr([c for c in code.co_consts if not isinstance(c, types.CodeType)]))
+        codes = [code]
+        while codes:
+            current = codes.pop()
+            codes += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+            for name in current.co_names:
+                if name in obj.__globals__:
+                    visit(obj.__globals__[name])
+        for cell in obj.__closure__ or ():
+            try:
+                visit(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+
+    visit(function)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 def _write_atomically(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -77,7 +125,7 @@ def _write_atomically(path: Path, payload: dict) -> None:
 
 
 def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: bool | None = None,
-               folder: str | os.PathLike | None = None) -> dict:
+               folder: str | os.PathLike | None = None, version: str | int = 0) -> dict:
     """Return ``compute()``'s result for ``config``, from the cache when it is there.
 
     Args:
@@ -86,6 +134,7 @@ def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: 
         compute: trains and returns a JSON-able dict (e.g. ``{"history": ..., "test_acc": ...}``).
         recompute: ignore the stored entry (default: ``$HELPERS_RECOMPUTE`` == 1).
         folder: the cache folder (default: :func:`cache_dir`).
+        version: bump it after changing code the key cannot see (e.g. in ``helpers``).
     Returns:
         The result dict, with ``"cached"`` set to True when it was loaded, False when computed.
     """
@@ -93,19 +142,21 @@ def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: 
         recompute = os.environ.get(RECOMPUTE_ENV, "").strip() in {"1", "true", "yes"}
     folder = Path(folder) if folder is not None else cache_dir()
     config = json.loads(json.dumps(config))  # what will be stored: tuples become lists, etc.
-    path = folder / f"{name}-{run_key(config)}.json"
+    code = f"{code_fingerprint(compute)}-v{version}"
+    path = folder / f"{name}-{run_key({'config': config, 'code': code})}.json"
     if not recompute and path.is_file():
         try:
             entry = json.loads(path.read_text())
-            if entry["config"] != config:
-                raise ValueError("stored configuration differs")
+            if entry["config"] != config or entry["code"] != code:
+                raise ValueError("stored configuration or code differs")
             return {**entry["result"], "cached": True}
         except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
             warnings.warn(f"Cache entry {path} is unreadable ({error}); recomputing it.", stacklevel=2)
     started = time.perf_counter()
     result = compute()
     try:
-        _write_atomically(path, {"config": config, "result": result, "seconds": time.perf_counter() - started})
+        _write_atomically(path, {"config": config, "code": code, "result": result,
+                                 "seconds": time.perf_counter() - started})
     except OSError as error:  # read-only or full disk: the run is done, only the cache entry is lost
         warnings.warn(f"Could not store the result in the cache ({error}); it will be recomputed next time. "
                       f"Set {CACHE_ENV}=/a/writable/folder to keep it.", stacklevel=2)

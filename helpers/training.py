@@ -8,6 +8,7 @@ the bookkeeping the later notebooks need (progress bars, early stopping, checkpo
 from __future__ import annotations
 
 import copy
+import math
 import os
 import random
 import time
@@ -20,6 +21,31 @@ from tqdm import tqdm  # the text bar: no widget state for an executed notebook 
 from helpers.settings import smoke_mode
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
+
+
+class NonFiniteLossError(ArithmeticError):
+    """The training loss became nan or inf (raised by :func:`train_epoch`; :func:`fit` stops and explains)."""
+
+
+NON_FINITE_HINT = ("Usual causes: a learning rate too high (try 10x lower), inputs not normalised (e.g. pixels "
+                   "0..255 instead of about -1..1), or a log/division by zero in a hand-written loss.")
+
+
+def _rng_states() -> dict:
+    """The random states of torch's generators: CPU, every CUDA device, MPS (resume reproduces all of them)."""
+    return {"cpu": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "mps": torch.mps.get_rng_state() if torch.backends.mps.is_available() else None}
+
+
+def _set_rng_states(states) -> None:
+    if isinstance(states, torch.Tensor):  # checkpoints written before the GPU states were stored
+        states = {"cpu": states}
+    torch.set_rng_state(states["cpu"])
+    if states.get("cuda") and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    if states.get("mps") is not None and torch.backends.mps.is_available():
+        torch.mps.set_rng_state(states["mps"])
 
 
 def seed_everything(seed: int) -> None:
@@ -111,17 +137,21 @@ def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=
         bar: optional tqdm bar, advanced by one per batch.
     Returns:
         (mean loss, accuracy) over the epoch, measured on the fly in training mode.
+    Raises:
+        NonFiniteLossError: a batch's loss is nan or inf (before its gradient step).
     """
     device = device or next(model.parameters()).device
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
-    for inputs, targets in loader:
+    for batch, (inputs, targets) in enumerate(loader, start=1):
         inputs, targets = inputs.to(device), targets.to(device)
         if batch_transform is not None:
             inputs = batch_transform(inputs)
         optimizer.zero_grad()
         outputs = model(inputs)
         loss = loss_fn(outputs, targets)
+        if not math.isfinite(loss.item()):
+            raise NonFiniteLossError(f"batch {batch} of {len(loader)}: the loss is {loss.item()}")
         loss.backward()
         optimizer.step()
         total_loss += loss.item() * len(targets)
@@ -166,7 +196,7 @@ def predict(model, loader, device=None) -> tuple[torch.Tensor, torch.Tensor]:
 def new_history() -> dict:
     """An empty history: a list per epoch-wise key, plus the run's summary fields."""
     history = {key: [] for key in HISTORY_KEYS}
-    history.update(best_epoch=None, best_val_loss=None, stopped_early=False, interrupted=False)
+    history.update(best_epoch=None, best_val_loss=None, stopped_early=False, interrupted=False, non_finite=None)
     return history
 
 
@@ -188,18 +218,27 @@ def load_checkpoint(path: str | Path, model=None, which: str = "best_model", map
 
     If ``model`` is given, its weights are set from ``which`` (``"best_model"`` or ``"last_model"``).
     Returns the checkpoint dict: ``config``, ``history``, ``best_model``, ``last_model``,
-    ``optimizer``, ``scheduler``, ``epoch``, ``rng_state``.
+    ``optimizer``, ``scheduler``, ``epoch``, ``rng_state`` (torch's CPU, CUDA and MPS generators: a resumed
+    run draws the same dropout masks, shuffles and augmentations; on a GPU, cuDNN's own non-deterministic
+    kernels can still make it differ in the last digits).
     """
     path = Path(path)
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"No checkpoint at {path}") from None
-    except Exception as error:  # a truncated or foreign file: say which file, not where torch failed
-        raise RuntimeError(f"{path} is not a readable checkpoint ({type(error).__name__}: {error}). "
-                           "Delete it to train from scratch.") from None
+    except Exception as error:  # truncated, foreign, or pickled code (never run): name the file, not torch's insides
+        raise RuntimeError(f"{path} is not a readable checkpoint ({type(error).__name__}: "
+                           f"{str(error).strip().splitlines()[0][:200]}): it is truncated, or not one that fit "
+                           "wrote (pickled Python objects are refused, never run). Delete it to train from "
+                           "scratch.") from None
     if model is not None:
-        model.load_state_dict(checkpoint[which])
+        try:
+            model.load_state_dict(checkpoint[which])
+        except (RuntimeError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} holds the weights of another model (its config: {checkpoint.get('config')}; "
+                             f"{str(error).strip().splitlines()[0][:200]}). Build the model it was trained with, "
+                             "or give this one another checkpoint_path to train it from scratch.") from None
     return checkpoint
 
 
@@ -227,7 +266,9 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
     Returns:
         history: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
         ``epoch_seconds`` (one entry per epoch; seconds of training + validation), plus
-        ``best_epoch``, ``best_val_loss``, ``stopped_early`` and ``interrupted``.
+        ``best_epoch``, ``best_val_loss``, ``stopped_early``, ``interrupted`` and ``non_finite``
+        (None, or where the loss became nan/inf: training stops there, prints the usual causes, and
+        the model gets the weights of the best epoch so far).
 
     Ctrl-C (KeyboardInterrupt) stops training cleanly: the history so far is returned, the
     checkpoint holds the last finished epoch, and ``resume=True`` carries on from there.
@@ -239,7 +280,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         optimizer.load_state_dict(checkpoint["optimizer"])
         if scheduler is not None and checkpoint.get("scheduler") is not None:
             scheduler.load_state_dict(checkpoint["scheduler"])
-        torch.set_rng_state(checkpoint["rng_state"])
+        _set_rng_states(checkpoint["rng_state"])
         history, best_state, start_epoch = checkpoint["history"], checkpoint["best_model"], checkpoint["epoch"]
         history["interrupted"] = False
         print(f"Resuming from {checkpoint_path} after epoch {start_epoch}.")
@@ -264,6 +305,8 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
             train_loss, train_acc = train_epoch(model, train_loader, loss_fn, optimizer, device,
                                                 batch_transform, bar)
             val_loss, val_acc = evaluate(model, val_loader, loss_fn, device)
+            if not math.isfinite(val_loss):
+                raise NonFiniteLossError(f"validation after its last batch: the loss is {val_loss}")
             if scheduler is not None:
                 scheduler.step()
             for key, value in zip(HISTORY_KEYS, (epoch + 1, train_loss, train_acc, val_loss, val_acc,
@@ -278,9 +321,17 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
                                 best_model=best_state, last_model=model.state_dict(),
                                 optimizer=optimizer.state_dict(),
                                 scheduler=scheduler.state_dict() if scheduler is not None else None,
-                                epoch=epoch + 1, rng_state=torch.get_rng_state())
+                                epoch=epoch + 1, rng_state=_rng_states())
             for callback in callbacks:
                 callback(history)
+    except NonFiniteLossError as error:
+        history["non_finite"] = f"epoch {epoch + 1}, {error}"
+        kept = (f"the model now holds the weights of its best epoch ({history['best_epoch']})" if best_state
+                is not None else "no epoch finished, so there are no earlier weights to go back to")
+        print(f"Training stopped: non-finite loss in epoch {epoch + 1}, {error}. {NON_FINITE_HINT} "
+              f"The history so far is returned; {kept}.")
+        if best_state is not None:
+            model.load_state_dict(best_state)
     except KeyboardInterrupt:
         history["interrupted"] = True
         done = len(history["epoch"])

@@ -131,3 +131,47 @@ def test_unwritable_cache_returns_the_result_with_a_warning(tmp_path, monkeypatc
     compute, calls = counting({"acc": 1.0})
     with pytest.warns(UserWarning, match="Could not store"):
         assert cached_run("run", {}, compute, folder=tmp_path) == {"acc": 1.0, "cached": False}
+
+
+def notebook_cells(source, name):
+    """Run ``source`` as IPython runs a cell: module ``__main__``, its text registered in linecache."""
+    import linecache
+
+    filename = f"<cell-{name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": "__main__"}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+EXPERIMENT = '''
+def train(config):
+    return {"acc": 0.9}
+
+def run(config):
+    return train(config)
+
+CONFIG = {"lr": 0.1}
+compute = lambda: run(CONFIG)
+'''
+
+
+def test_editing_the_experiment_code_changes_the_key(tmp_path):
+    first = notebook_cells(EXPERIMENT, "a")
+    assert cached_run("exp", first["CONFIG"], first["compute"], folder=tmp_path) == {"acc": 0.9, "cached": False}
+    same = notebook_cells(EXPERIMENT, "b")  # the notebook re-run without edits: the stored result is used
+    assert cached_run("exp", same["CONFIG"], same["compute"], folder=tmp_path)["cached"] is True
+    # an edit two calls deep (compute -> run -> train) is seen: never the old numbers
+    edited = notebook_cells(EXPERIMENT.replace('"acc": 0.9', '"acc": 0.5'), "c")
+    assert cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path) == {"acc": 0.5, "cached": False}
+    # code the key cannot see (helpers itself): an explicit version
+    bumped = cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path, version=2)
+    assert bumped["cached"] is False
+    assert cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path, version=2)["cached"] is True
+
+
+def test_code_fingerprint_without_source_uses_the_bytecode():
+    namespace = {"__name__": "__main__"}
+    exec("def f():\n    return 1\ndef g():\n    return 2\n", namespace)  # no source anywhere
+    assert cache.code_fingerprint(namespace["f"]) != cache.code_fingerprint(namespace["g"])
+    assert cache.code_fingerprint(namespace["f"]) == cache.code_fingerprint(namespace["f"])

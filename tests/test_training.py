@@ -118,7 +118,7 @@ def test_early_stopping_and_restore_best():
     train_loader, val_loader = loaders()
     model, _ = new_run()
     # a learning rate far too high makes the validation loss stop improving quickly
-    optimizer = torch.optim.SGD(model.parameters(), lr=50.0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=5.0)  # (50 makes the loss overflow: a non-finite stop)
     history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer, epochs=50, patience=2,
                   restore_best=True, progress=False)
     assert history["stopped_early"]
