@@ -3,6 +3,8 @@
 ``HELPERS_SMOKE=1``
     Smoke mode: tiny data, one or two epochs, no progress bars. The test suite sets it so
     that every notebook runs in seconds; a student or an instructor never needs it.
+``HELPERS_SVHN=/some/folder``
+    Where notebook 04 reads SVHN's two ``.mat`` files (default ``<data root>/SVHN``).
 ``HELPERS_DATA=/some/folder``
     Where datasets are looked for and downloaded to (default: ``data/`` in the repository).
     Point it at a course-provided copy of MNIST/SVHN to skip downloading.
@@ -33,8 +35,12 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     The result is always an absolute path, so nothing lands in the current working directory
     by accident.
     """
-    if root is None:
-        root = os.environ.get(DATA_ENV) or None
+    if root is None and os.environ.get(DATA_ENV, "").strip():
+        root = Path(os.environ[DATA_ENV].strip()).expanduser().resolve()
+        if not root.is_dir():  # a typo must not start a 250 MB download into a new folder
+            raise NotADirectoryError(f"{DATA_ENV}={os.environ[DATA_ENV]} is {'a file' if root.exists() else 'not there'}"
+                                     f": it must name an existing folder. Fix the path, `mkdir -p {root}` to "
+                                     f"download the datasets there, or unset {DATA_ENV} to use the default.")
     if root is None:
         in_checkout = (REPO_DATA_DIR.parent / "pyproject.toml").is_file()
         root = REPO_DATA_DIR if in_checkout else Path.home() / ".cache" / "dl-notebooks"
@@ -43,8 +49,9 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 def shown_path(path: str | os.PathLike) -> str:
     """``path`` relative to the repository when it is inside it, so stored outputs show no home folder."""
-    path = Path(path)
-    try:
-        return str(path.relative_to(REPO_DATA_DIR.parent))
-    except ValueError:
-        return str(path)
+    path, repository = Path(path), REPO_DATA_DIR.parent
+    if path.is_relative_to(repository):
+        return str(path.relative_to(repository))
+    if path.is_relative_to(repository.parent):  # beside the checkout, e.g. a course's shared data folder
+        return str(Path("..") / path.relative_to(repository.parent))
+    return str(path)

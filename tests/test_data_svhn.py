@@ -17,7 +17,7 @@ from torch import nn
 
 from helpers.data import downloads, svhn
 from helpers.data import (CorruptDatasetError, DatasetNotFoundError, RandomShift, TensorLoader, channel_stats,
-                          load_svhn, load_svhn_splits, write_synthetic_svhn)
+                          load_svhn, load_svhn_splits, svhn_folder, write_synthetic_svhn)
 from helpers.models import CNN
 from helpers.training import fit, load_checkpoint, seed_everything
 
@@ -117,6 +117,28 @@ def test_non_official_checksum_is_a_warning_and_the_data_is_not_called_official(
 def test_synthetic_data_says_so(root):
     splits = load_svhn_splits(root=root)
     assert splits.describe().startswith("data: SYNTHETIC stand-in for SVHN")
+
+
+def test_every_kind_of_files_gets_its_short_label_and_a_summary_with_the_counts(root, tmp_path):
+    """Notebook 04 prints splits.label beside every number and splits.summary() as its data line."""
+    synthetic = load_svhn_splits(root=root)
+    assert synthetic.label == "SYNTHETIC SVHN"
+    with pytest.warns(UserWarning, match="official checksum"):
+        sample = load_svhn_splits(folder=copy_without_marker(root, tmp_path / "svhn-sample"))
+    assert sample.label == "SVHN sample"
+    n_val = round(0.1 * N_TRAIN)
+    assert sample.summary() == (f"data: SVHN sample, {N_TRAIN - n_val:,} train / {n_val:,} validation / {N_TEST:,} "
+                                "test images (real SVHN digits from a sample, NOT the official split: not SVHN results)")
+    assert not sample.test_loaded  # the test file's size comes from its header, its pixels are not read
+
+
+def test_helpers_svhn_points_at_another_folder(root, tmp_path, monkeypatch):
+    """make notebooks sets HELPERS_SVHN to the course's sample when the official files are absent."""
+    folder = copy_without_marker(root, tmp_path / "svhn-sample")
+    monkeypatch.setenv("HELPERS_SVHN", str(folder))
+    assert svhn_folder() == folder.resolve() and svhn_folder(root) == root / "SVHN"  # an explicit root wins
+    with pytest.warns(UserWarning, match="official checksum"):
+        assert load_svhn_splits().label == "SVHN sample"
 
 
 def test_missing_files_offline_give_an_actionable_error(tmp_path):

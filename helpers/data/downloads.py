@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -25,7 +26,23 @@ from pathlib import Path
 
 from torchvision.datasets.utils import download_url
 
-from helpers.settings import DATA_ENV
+from helpers.settings import DATA_ENV, shown_path
+
+
+#: Seconds a download may wait for the server: offline behind a firewall that drops packets, the
+#: error comes after this, once (the other files are then not tried), not after minutes per mirror.
+TIMEOUT_S = 20
+
+
+def looks_like_html(path: str | os.PathLike) -> bool:
+    """True when the file starts like a web page (a login, captive-portal or error page saved under a data name)."""
+    with open(path, "rb") as file:
+        head = file.read(512).lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
+
+
+HTML_HINT = ("it is a web page (HTML), not the data: the download hit a login, proxy or error page. Delete it and "
+             "download the file again, from the URL below or by hand")
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -73,10 +90,11 @@ def missing_files_message(dataset: str, folder: Path, files: Sequence[RemoteFile
 def _download(remote: RemoteFile, folder: Path) -> None:
     """Download ``remote`` into ``folder``, trying each URL; only a verified file is ever put in place."""
     folder.mkdir(parents=True, exist_ok=True)
-    errors = []
+    errors, timeout = [], socket.getdefaulttimeout()
     for url in remote.urls:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".partial-") as partial:
             try:
+                socket.setdefaulttimeout(TIMEOUT_S)  # torchvision's urlopen has none: it could hang for minutes
                 download_url(url, partial, filename=remote.filename, md5=remote.md5)
                 downloaded = Path(partial) / remote.filename
                 if md5_of(downloaded) != remote.md5:
@@ -85,6 +103,8 @@ def _download(remote: RemoteFile, folder: Path) -> None:
                 return
             except Exception as error:  # URLError, HTTPError, timeouts, bad checksum: try the next mirror
                 errors.append(f"{url}: {type(error).__name__}: {error}")
+            finally:
+                socket.setdefaulttimeout(timeout)
     raise OSError("; ".join(errors))
 
 
@@ -115,14 +135,16 @@ def ensure_files(dataset: str, folder: str | os.PathLike, files: Sequence[Remote
         if path.is_file():
             actual = md5_of(path)
             if actual != remote.md5:
-                text = (f"{path} does not have the official checksum (md5 {actual}, expected {remote.md5})")
+                text = (f"{shown_path(path)} does not have the official checksum (md5 {actual}, expected {remote.md5})")
+                if looks_like_html(path):
+                    raise CorruptDatasetError(f"{path}: {HTML_HINT}: {remote.urls[0]}")
                 if checksum_mismatch == "error":
                     raise CorruptDatasetError(f"{text}: it is corrupt or truncated. Delete it and run again "
                                               f"to download it afresh from {remote.urls[0]}.")
                 warnings.warn(f"{text}; using it anyway (a mirror, a course subset or a test fixture?).",
                               stacklevel=2)
             continue
-        if download:
+        if download and not reasons:  # after one failed download (offline?), do not wait for the others
             try:
                 _download(remote, folder)
                 continue

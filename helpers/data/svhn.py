@@ -39,7 +39,7 @@ import scipy.io
 import torch
 from torchvision.datasets import SVHN
 
-from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files, md5_of
+from helpers.data.downloads import HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html, md5_of
 from helpers.data.mnist import synthetic_digits
 from helpers.data.transforms import stratified_split
 from helpers.settings import data_root, shown_path
@@ -52,8 +52,15 @@ IMAGE_SHAPE = (32, 32, 3)  # X is stored as (row, column, colour, image)
 N_CLASSES = 10
 
 
+#: ``HELPERS_SVHN=/some/folder``: read the two ``.mat`` files from there instead of ``<data root>/SVHN``
+#: (``make notebooks`` points it at the course's SVHN sample when the official files are absent).
+SVHN_FOLDER_ENV = "HELPERS_SVHN"
+
+
 def svhn_folder(root: str | os.PathLike | None = None) -> Path:
-    """``<data root>/SVHN``: where ``train_32x32.mat`` and ``test_32x32.mat`` live."""
+    """Where ``train_32x32.mat`` and ``test_32x32.mat`` live: ``$HELPERS_SVHN`` if set, else ``<data root>/SVHN``."""
+    if root is None and os.environ.get(SVHN_FOLDER_ENV):
+        return Path(os.environ[SVHN_FOLDER_ENV]).expanduser().resolve()
     return data_root(root) / "SVHN"
 
 
@@ -126,6 +133,8 @@ def read_svhn_mat(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor]:
         return CorruptDatasetError(f"{path} is not a usable SVHN file: {problem}. Delete it and run again "
                                    "to download it afresh (or copy a good one there).")
 
+    if looks_like_html(path):
+        raise corrupt(HTML_HINT)
     try:
         content = scipy.io.loadmat(path, variable_names=["X", "y"])
     except Exception as error:  # truncated or foreign files fail in many ways inside scipy
@@ -232,13 +241,18 @@ class RandomShift:
 # --- splits ------------------------------------------------------------------------------------------------
 
 
+#: The short name of the data that every printed number and figure title carries, by kind of files.
+DATA_LABELS = {"official": "official SVHN", "sample": "SVHN sample", "synthetic": "SYNTHETIC SVHN"}
+
+
 def _source(folder: Path, official: bool) -> str:
     if is_synthetic(folder):
         return f"SYNTHETIC stand-in for SVHN (write_synthetic_svhn; not real photos) from {shown_path(folder)}"
     if official:
         return f"official SVHN (checksums verified) from {shown_path(folder)}"
-    return (f"SVHN-format files whose checksums are NOT the official ones (a sample, subset or mirror; "
-            f"results on them are not SVHN results) from {shown_path(folder)}")
+    return (f"SVHN sample: SVHN-format files whose checksums are NOT the official ones (e.g. the course's sample "
+            f"of real SVHN digits; not the official split, results on them are not SVHN results) "
+            f"from {shown_path(folder)}")
 
 
 @dataclass
@@ -273,6 +287,25 @@ class SvhnSplits:
         images, labels = read_svhn_mat(self.test_path)
         self.test_loaded = True
         return normalize_images(images, self.mean, self.std), labels
+
+    @property
+    def label(self) -> str:
+        """"official SVHN", "SVHN sample" or "SYNTHETIC SVHN": the name to print beside every number."""
+        kind = "synthetic" if self.source.startswith("SYNTHETIC") else "official" if self.source.startswith(
+            "official") else "sample"
+        return DATA_LABELS[kind]
+
+    def summary(self) -> str:
+        """One line: ``data: SVHN sample, 4,500 train / 500 validation / 1,000 test images (...)``.
+
+        The test file's size comes from its header (``scipy.io.whosmat``): its pixels are not read.
+        """
+        [n_test] = [shape[-1] for name, shape, _ in scipy.io.whosmat(self.test_path) if name == "X"] or [0]
+        what = {"official SVHN": "the official split, checksums verified",
+                "SVHN sample": "real SVHN digits from a sample, NOT the official split: not SVHN results",
+                "SYNTHETIC SVHN": "synthetic stand-in, not real photos"}[self.label]
+        return (f"data: {self.label}, {len(self.train_labels):,} train / {len(self.val_labels):,} validation / "
+                f"{n_test:,} test images ({what})")
 
     def describe(self) -> str:
         """One line per split: how many images, from which data."""
