@@ -26,14 +26,13 @@ import hashlib
 import inspect
 import json
 import os
-import tempfile
 import time
 import types
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from helpers.settings import data_root, smoke_mode
+from helpers.settings import atomic_write, data_root, smoke_mode
 
 RECOMPUTE_ENV = "HELPERS_RECOMPUTE"
 CACHE_ENV = "HELPERS_CACHE"
@@ -113,15 +112,8 @@ def code_fingerprint(function: Callable) -> str:
 
 
 def _write_atomically(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(payload, file)
-        os.replace(tmp, path)
-    except BaseException:  # also on KeyboardInterrupt: drop the partial file, keep the old entry
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp, open(tmp, "w") as file:
+        json.dump(payload, file)
 
 
 def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: bool | None = None,

@@ -8,11 +8,16 @@
 ``HELPERS_DATA=/some/folder``
     Where datasets are looked for and downloaded to (default: ``data/`` in the repository).
     Point it at a course-provided copy of MNIST/SVHN to skip downloading.
+
+Also the two path helpers everything shares: :func:`shown_path` and :func:`atomic_write`.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SMOKE_ENV = "HELPERS_SMOKE"
@@ -55,3 +60,21 @@ def shown_path(path: str | os.PathLike) -> str:
     if path.is_relative_to(repository.parent):  # beside the checkout, e.g. a course's shared data folder
         return str(Path("..") / path.relative_to(repository.parent))
     return str(path)
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` to write; it replaces ``path`` in one step when the block ends.
+
+    On an error (Ctrl-C included) it is deleted instead: ``path`` is never half-written, an older file stays.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is as readable as any other file
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

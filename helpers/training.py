@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm import tqdm  # the text bar: no widget state for an executed notebook to store
 
-from helpers.settings import smoke_mode
+from helpers.settings import atomic_write, smoke_mode
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
 
@@ -206,11 +206,8 @@ def save_checkpoint(path: str | Path, **content) -> None:
     The file is written next to its destination and renamed over it, so an interrupted save
     never leaves a half-written checkpoint behind: the previous one stays intact.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(content, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        torch.save(content, tmp)
 
 
 def load_checkpoint(path: str | Path, model=None, which: str = "best_model", map_location="cpu") -> dict:

@@ -138,7 +138,7 @@ def test_checkpoint_is_loadable_with_weights_only(tmp_path):
     assert checkpoint["epoch"] == 3
     best = checkpoint["best_model"]
     assert all(torch.equal(fresh.state_dict()[k], best[k]) for k in best)
-    assert not list(path.parent.glob("*.tmp"))
+    assert [p.name for p in path.parent.iterdir()] == ["checkpoint.pt"]  # no temporary file left
 
 
 def test_resume_continues_exactly_where_it_stopped(tmp_path):

@@ -24,9 +24,6 @@ from torch.utils.data import DataLoader, Dataset
 DIGITS_SOURCE = "scikit-learn load_digits"
 #: split name -> (first row, one past the last row) in load_digits' order.
 DIGITS_SPLITS = {"train": (0, 1000), "val": (1000, 1350), "test": (1350, 1797)}
-DIGITS_IMAGE_SHAPE = (1, 8, 8)  # channels, height, width
-DIGITS_PIXELS = 64
-DIGITS_CLASSES = 10
 DIGITS_MAX_COUNT = 16.0  # stored pixel values are counts 0..16 (on-pixels in 4x4 blocks of a 32x32 bitmap)
 
 

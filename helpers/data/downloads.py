@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import socket
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from pathlib import Path
 
 from torchvision.datasets.utils import download_url
 
-from helpers.settings import DATA_ENV, shown_path
+from helpers.settings import DATA_ENV, atomic_write, shown_path
 
 
 #: Seconds a download may wait for the server: offline behind a firewall that drops packets, the
@@ -92,19 +90,17 @@ def _download(remote: RemoteFile, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     errors, timeout = [], socket.getdefaulttimeout()
     for url in remote.urls:
-        with tempfile.TemporaryDirectory(dir=folder, prefix=".partial-") as partial:
-            try:
-                socket.setdefaulttimeout(TIMEOUT_S)  # torchvision's urlopen has none: it could hang for minutes
-                download_url(url, partial, filename=remote.filename, md5=remote.md5)
-                downloaded = Path(partial) / remote.filename
-                if md5_of(downloaded) != remote.md5:
+        try:
+            socket.setdefaulttimeout(TIMEOUT_S)  # torchvision's urlopen has none: it could hang for minutes
+            with atomic_write(folder / remote.filename) as partial:
+                download_url(url, str(partial.parent), filename=partial.name, md5=remote.md5)
+                if md5_of(partial) != remote.md5:
                     raise CorruptDatasetError(f"checksum mismatch after downloading {url}")
-                os.replace(downloaded, folder / remote.filename)
-                return
-            except Exception as error:  # URLError, HTTPError, timeouts, bad checksum: try the next mirror
-                errors.append(f"{url}: {type(error).__name__}: {error}")
-            finally:
-                socket.setdefaulttimeout(timeout)
+            return
+        except Exception as error:  # URLError, HTTPError, timeouts, bad checksum: try the next mirror
+            errors.append(f"{url}: {type(error).__name__}: {error}")
+        finally:
+            socket.setdefaulttimeout(timeout)
     raise OSError("; ".join(errors))
 
 
@@ -158,12 +154,3 @@ def ensure_files(dataset: str, folder: str | os.PathLike, files: Sequence[Remote
             message += "\nDownload errors:\n  " + "\n  ".join(reasons)
         raise DatasetNotFoundError(message)
     return [folder / remote.filename for remote in files]
-
-
-def remove_quietly(path: str | os.PathLike) -> None:
-    """Delete a file or folder if it exists (used to drop a damaged cache entry)."""
-    path = Path(path)
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
