@@ -1,83 +1,39 @@
-"""Datasets, loaders, splits, normalisation and feature transforms.
+"""Datasets, loaders, splits, normalisation and augmentation.
 
-One file per dataset, all re-exported here so notebooks write ``from helpers.data import ...``:
+One file per dataset, and one per concern they share, all re-exported here so notebooks write
+``from helpers.data import ...``:
 
-- ``toy2d``       -- the 2D "disc inside a ring" data of notebook 01 (shipped in ``data/2d``)
-- ``digits``      -- scikit-learn's 8x8 digits of notebook 02, split in order 1000/350/447 (no download)
-- ``mnist``       -- MNIST through torchvision into tensors once; a synthetic stand-in for tests
-- ``svhn``        -- SVHN's official .mat files into tensors once, leak-free split, batch augmentation
+- ``toy2d``         -- the 2D "disc inside a ring" data of notebook 01 (shipped in ``data/2d``)
+- ``digits``        -- scikit-learn's 8x8 digits of notebook 02, split in order 1000/350/447 (no download)
+- ``mnist``         -- MNIST through torchvision into tensors once
+- ``svhn``          -- SVHN's official .mat files into tensors once, the test file read only on request
+- ``splits``        -- stratified splits, class-balanced subsets, ``Splits`` (what MNIST and SVHN loading return)
+- ``transforms``    -- features, normalisation and augmentation, all in one place
 - ``tensor_loader`` -- ``TensorLoader``: batches of in-memory tensors, no per-item Python
-- ``transforms``  -- feature transforms and splits shared by several notebooks
-- ``downloads``   -- getting files onto disk: offline use, verified atomic downloads, clear errors
+- ``downloads``     -- getting files onto disk: offline use, verified atomic downloads, clear errors
+- ``synthetic``     -- small stand-ins for MNIST and SVHN in their official formats, for tests
 """
 
-from helpers.data.downloads import CorruptDatasetError, DatasetNotFoundError, RemoteFile, ensure_files
-
 from helpers.data.digits import DIGITS_SPLITS, DigitsDataset, digits_loaders, load_digits_split
-from helpers.data.mnist import (
-    MnistSplits,
-    balanced_subset,
-    ensure_mnist,
-    load_mnist,
-    load_mnist_splits,
-    normalize_pixels,
-    write_synthetic_mnist,
-)
-from helpers.data.svhn import (
-    RandomShift,
-    SvhnSplits,
-    channel_stats,
-    load_svhn,
-    load_svhn_splits,
-    normalize_images,
-    official_files_present,
-    svhn_folder,
-    write_synthetic_svhn,
-)
+from helpers.data.downloads import CorruptDatasetError, DatasetNotFoundError, RemoteFile, ensure_files
+from helpers.data.mnist import MnistSplits, ensure_mnist, load_mnist, load_mnist_splits
+from helpers.data.splits import Splits, balanced_subset, stratified_split
+from helpers.data.svhn import SvhnSplits, load_svhn, load_svhn_splits, official_files_present, svhn_folder
+from helpers.data.synthetic import write_synthetic_mnist, write_synthetic_svhn
 from helpers.data.tensor_loader import TensorLoader
 from helpers.data.toy2d import RINGS_DIR, load_rings, make_rings, rings_path, save_rings
-from helpers.data.transforms import (
-    polar_features,
-    random_affine,
-    standardize,
-    standardization_stats,
-    stratified_split,
-)
+from helpers.data.transforms import (RandomShift, channel_stats, normalize_images, normalize_pixels, polar_features,
+                                     random_affine, standardization_stats, standardize)
 
 __all__ = [
-    "CorruptDatasetError",
-    "DatasetNotFoundError",
-    "RemoteFile",
-    "ensure_files",
-    "DIGITS_SPLITS",
-    "DigitsDataset",
-    "digits_loaders",
-    "load_digits_split",
-    "MnistSplits",
-    "balanced_subset",
-    "ensure_mnist",
-    "load_mnist",
-    "load_mnist_splits",
-    "normalize_pixels",
-    "write_synthetic_mnist",
-    "RandomShift",
-    "SvhnSplits",
-    "channel_stats",
-    "load_svhn",
-    "load_svhn_splits",
-    "normalize_images",
-    "official_files_present",
-    "svhn_folder",
-    "write_synthetic_svhn",
+    "DIGITS_SPLITS", "DigitsDataset", "digits_loaders", "load_digits_split",
+    "CorruptDatasetError", "DatasetNotFoundError", "RemoteFile", "ensure_files",
+    "MnistSplits", "ensure_mnist", "load_mnist", "load_mnist_splits",
+    "Splits", "balanced_subset", "stratified_split",
+    "SvhnSplits", "load_svhn", "load_svhn_splits", "official_files_present", "svhn_folder",
+    "write_synthetic_mnist", "write_synthetic_svhn",
     "TensorLoader",
-    "RINGS_DIR",
-    "load_rings",
-    "make_rings",
-    "rings_path",
-    "save_rings",
-    "polar_features",
-    "random_affine",
-    "standardize",
-    "standardization_stats",
-    "stratified_split",
+    "RINGS_DIR", "load_rings", "make_rings", "rings_path", "save_rings",
+    "RandomShift", "channel_stats", "normalize_images", "normalize_pixels", "polar_features", "random_affine",
+    "standardization_stats", "standardize",
 ]

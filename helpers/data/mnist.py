@@ -23,32 +23,28 @@ the official format. The test suite uses it so that the real loading path runs w
 from __future__ import annotations
 
 import gzip
-import hashlib
-import io
 import json
 import math
 import os
 import shutil
 import struct
-import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torchvision.datasets import MNIST
 
 from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files
-from helpers.data.transforms import stratified_split
-from helpers.settings import data_root, shown_path
+from helpers.data.splits import Splits, balanced_subset, stratified_split  # noqa: F401  (balanced_subset: re-exported)
+from helpers.data.synthetic import synthetic_digits, write_synthetic_mnist  # noqa: F401  (re-exported)
+from helpers.data.transforms import normalize_pixels
+from helpers.settings import atomic_write, data_root, shown_path
 
 #: Written next to the files by :func:`write_synthetic_mnist`: their checksums, and a flag that
 #: makes every description of the data say "synthetic".
 SYNTHETIC_MARKER = "SYNTHETIC-MNIST.json"
-IMAGE_SIZE = 28
-N_CLASSES = 10
 IDX_UBYTE = 0x08  # IDX type code of unsigned bytes, the only one MNIST uses
 
 
@@ -109,22 +105,18 @@ def idx_problem(path: str | os.PathLike) -> str | None:
 
 
 def _extract(gz_path: Path, target: Path) -> None:
-    """Decompress ``gz_path`` to ``target`` via a temporary file renamed only once complete and valid."""
-    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    """Decompress ``gz_path`` to ``target`` (:func:`atomic_write`: never half-written), checking the result."""
     try:
-        with os.fdopen(handle, "wb") as out, gzip.open(gz_path, "rb") as compressed:
-            shutil.copyfileobj(compressed, out, length=1 << 20)
-        problem = idx_problem(partial)
-        if problem:
-            raise CorruptDatasetError(f"{gz_path} does not hold a valid IDX file ({problem}). "
-                                      "Delete it and run again to get a fresh copy.")
-        os.chmod(partial, 0o644)  # mkstemp makes it private; the extracted file is as readable as the .gz
-        os.replace(partial, target)
+        with atomic_write(target) as partial:
+            with open(partial, "wb") as out, gzip.open(gz_path, "rb") as compressed:
+                shutil.copyfileobj(compressed, out, length=1 << 20)
+            problem = idx_problem(partial)
+            if problem:
+                raise CorruptDatasetError(f"{gz_path} does not hold a valid IDX file ({problem}). "
+                                          "Delete it and run again to get a fresh copy.")
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:  # a damaged .gz (disk errors pass through)
         raise CorruptDatasetError(f"{gz_path} could not be decompressed ({type(error).__name__}: {error}). "
                                   "Delete it and run again to get a fresh copy.") from None
-    finally:  # also on KeyboardInterrupt: never leave the partial file behind
-        Path(partial).unlink(missing_ok=True)
 
 
 def ensure_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
@@ -174,50 +166,20 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
     return dataset.data, dataset.targets
 
 
-def normalize_pixels(images: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels p in 0..255 -> floats x = 2·p/255 - 1 in [-1, 1], with a channel dimension.
-
-    The same as torchvision's ``ToTensor()`` (p/255) followed by ``Normalize(mean=0.5, std=0.5)``.
-
-    Args:
-        images: (N, 28, 28) uint8.
-    Returns:
-        (N, 1, 28, 28) float32.
-    """
-    return (images.float() * (2 / 255) - 1).unsqueeze(1)
-
-
-def balanced_subset(labels: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
-    """Indices of ``per_class`` randomly chosen items of every class, in their original order.
-
-    Args:
-        labels: (N,) integer class labels.
-    Returns:
-        (n_classes · per_class,) int64 indices into ``labels``, sorted.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    chosen = []
-    for label in torch.unique(labels):
-        members = torch.nonzero(labels == label).squeeze(1)
-        if len(members) < per_class:
-            raise ValueError(f"class {int(label)} has only {len(members)} items, fewer than per_class={per_class}")
-        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
-    return torch.sort(torch.cat(chosen)).values
-
-
 @dataclass
-class MnistSplits:
-    """Normalised MNIST tensors: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64."""
+class MnistSplits(Splits):
+    """Normalised MNIST tensors: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64 (see :class:`Splits`).
 
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    val_images: torch.Tensor
-    val_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-    source: str  # e.g. "official MNIST (checksums verified) from data/MNIST/raw"
-    train_indices: torch.Tensor  # (N_train,) positions of the training images in the official training file
-    val_indices: torch.Tensor    # (N_val,) positions of the validation images there (disjoint from train_indices)
+    MNIST is small: the test set is loaded with the rest (``test_images``, ``test_labels``, or ``load_test()``).
+    """
+
+    test_images: torch.Tensor = None
+    test_labels: torch.Tensor = None
+
+    def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The test images and labels (the t10k-* files), normalised like the training images."""
+        self.test_loaded = True
+        return self.test_images, self.test_labels
 
     def describe(self) -> str:
         """One line per split: how many images, from which data."""
@@ -250,76 +212,4 @@ def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float
               if is_synthetic(root) else f"official MNIST (checksums verified) from {folder}")
     train_images = normalize_pixels(train_pixels)
     return MnistSplits(train_images[kept], train_labels[kept], train_images[held_out], train_labels[held_out],
-                       normalize_pixels(test_pixels), test_labels, source, kept, held_out)
-
-
-# --- a synthetic MNIST for tests -----------------------------------------------------------------------
-
-#: 5x7 bitmaps of the digits 0..9, one string of 7 rows of 5 pixels each.
-_GLYPHS = (
-    "01110 10001 10011 10101 11001 10001 01110",
-    "00100 01100 00100 00100 00100 00100 01110",
-    "01110 10001 00001 00010 00100 01000 11111",
-    "11111 00010 00100 00010 00001 10001 01110",
-    "00010 00110 01010 10010 11111 00010 00010",
-    "11111 10000 11110 00001 00001 10001 01110",
-    "00110 01000 10000 11110 10001 10001 01110",
-    "11111 00001 00010 00100 01000 01000 01000",
-    "01110 10001 10001 01110 10001 10001 01110",
-    "01110 10001 10001 01111 00001 00010 01100",
-)
-
-
-def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` learnable 28x28 digit images: a 5x7 glyph scaled x3, shifted up to 3 pixels, with noise.
-
-    Returns:
-        images (n, 28, 28) uint8 and labels (n,) uint8; labels cycle 0..9 (balanced), then shuffled.
-    """
-    rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n) % N_CLASSES).astype(np.uint8)
-    glyphs = np.array([[[c == "1" for c in row] for row in g.split()] for g in _GLYPHS], dtype=np.float32)
-    glyphs = glyphs.repeat(3, axis=1).repeat(3, axis=2)  # (10, 21, 15)
-    images = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
-    for i, label in enumerate(labels):
-        top, left = 3 + rng.integers(-3, 4), 6 + rng.integers(-3, 4)
-        images[i, top:top + 21, left:left + 15] = glyphs[label] * rng.uniform(150, 255)
-    images += rng.normal(0, 40, images.shape)
-    return np.clip(images, 0, 255).astype(np.uint8), labels
-
-
-def _gzip_bytes(payload: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed:  # mtime=0: same bytes every time
-        compressed.write(payload)
-    return buffer.getvalue()
-
-
-def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400, seed: int = 0) -> Path:
-    """Write a small synthetic MNIST in the official format (gzipped IDX files) under ``root/MNIST/raw``.
-
-    The images are digit glyphs with random shifts and noise: a model learns them within an epoch
-    or two, so a smoke run shows sane curves. A marker file records their checksums; loading then
-    verifies them like the official ones and labels the data as synthetic everywhere.
-
-    Refuses to overwrite non-synthetic (official) files already in the folder.
-    Returns:
-        The folder written, ``root/MNIST/raw``.
-    """
-    folder = mnist_folder(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    official = mnist_remote_files()
-    if not (folder / SYNTHETIC_MARKER).is_file() and any((folder / f.filename).exists() for f in official):
-        raise FileExistsError(f"{folder} already holds MNIST files that are not synthetic; not overwriting them")
-    md5s = {}
-    for prefix, n, split_seed in (("train", n_train, seed), ("t10k", n_test, seed + 1)):
-        images, labels = synthetic_digits(n, split_seed)
-        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
-            filename = f"{prefix}-{kind}-ubyte.gz"
-            content = _gzip_bytes(idx_header(array.shape) + array.tobytes())
-            (folder / filename).write_bytes(content)
-            (folder / filename[:-3]).unlink(missing_ok=True)  # a stale extracted copy would be read instead
-            md5s[filename] = hashlib.md5(content).hexdigest()
-    (folder / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
-                                                       "seed": seed}, indent=1))
-    return folder
+                       kept, held_out, source, normalize_pixels(test_pixels), test_labels)

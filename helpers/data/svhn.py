@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +39,10 @@ import scipy.io
 import torch
 from torchvision.datasets import SVHN
 
-from helpers.data.downloads import HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html, md5_of
-from helpers.data.mnist import synthetic_digits
-from helpers.data.transforms import stratified_split
+from helpers.data.downloads import HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html
+from helpers.data.splits import Splits, stratified_split
+from helpers.data.synthetic import synthetic_svhn, write_synthetic_svhn  # noqa: F401  (re-exported)
+from helpers.data.transforms import RandomShift, channel_stats, normalize_images  # noqa: F401  (re-exported)
 from helpers.settings import data_root, shown_path
 
 #: Written next to the files by :func:`write_synthetic_svhn`: their checksums, and a flag that makes
@@ -49,7 +50,6 @@ from helpers.settings import data_root, shown_path
 SYNTHETIC_MARKER = "SYNTHETIC-SVHN.json"
 SPLITS = ("train", "test")
 IMAGE_SHAPE = (32, 32, 3)  # X is stored as (row, column, colour, image)
-N_CLASSES = 10
 
 
 #: ``HELPERS_SVHN=/some/folder``: read the two ``.mat`` files from there instead of ``<data root>/SVHN``
@@ -165,79 +165,6 @@ def load_svhn(split: str, folder: str | os.PathLike | None = None, root: str | o
     return read_svhn_mat(path)
 
 
-# --- normalisation and augmentation ----------------------------------------------------------------------
-
-
-def channel_stats(images: torch.Tensor, chunk_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and standard deviation of pixel values scaled to [0, 1].
-
-    Computed in chunks (sums of x and x² in float64), so the 73,257 uint8 training images are never
-    converted to float all at once.
-
-    Args:
-        images: (N, C, H, W), uint8 (0..255) or float (already in [0, 1]).
-    Returns:
-        mean, std: (C,) float32.
-    """
-    total = torch.zeros(images.shape[1], dtype=torch.float64)
-    total_sq = torch.zeros_like(total)
-    for start in range(0, len(images), chunk_size):
-        chunk = images[start:start + chunk_size].double()
-        if images.dtype == torch.uint8:
-            chunk = chunk / 255
-        total += chunk.sum(dim=(0, 2, 3))
-        total_sq += (chunk ** 2).sum(dim=(0, 2, 3))
-    count = images.shape[0] * images.shape[2] * images.shape[3]
-    mean = total / count
-    std = (total_sq / count - mean ** 2).clamp_min(0).sqrt()
-    return mean.float(), std.float()
-
-
-def normalize_images(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels (N, C, H, W) -> float32 (p/255 - mean[c]) / std[c], as ToTensor + Normalize do."""
-    return (images.float() / 255 - mean[:, None, None]) / std[:, None, None]
-
-
-class RandomShift:
-    """Shift every image of a batch by its own random offset of up to ``max_shift`` pixels.
-
-    The same as torchvision's ``RandomCrop(32, padding=max_shift)``, but for a whole batch of
-    tensors at once (one gather, no per-image Python), so it costs next to nothing on a CPU. Digits
-    are never flipped: a mirrored 2 or 5 is not a digit. Pixels shifted in from outside are
-    ``fill`` (0 = the mean colour, once the images are normalised).
-
-    Use it as ``fit(..., batch_transform=RandomShift(2))``: it is applied to training batches only.
-
-    Args:
-        max_shift: largest shift in pixels, in each direction, vertically and horizontally.
-        generator: ``torch.Generator`` for the offsets (default: torch's global one, seeded by
-            ``seed_everything``; a resumed run continues the same stream).
-    Shapes:
-        (N, C, H, W) -> (N, C, H, W), same dtype and device.
-    """
-
-    def __init__(self, max_shift: int = 2, fill: float = 0.0, generator: torch.Generator | None = None):
-        if max_shift < 0:
-            raise ValueError(f"max_shift must be >= 0, got {max_shift}")
-        self.max_shift, self.fill, self.generator = max_shift, fill, generator
-
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        if self.max_shift == 0:
-            return images
-        n, _, height, width = images.shape
-        s = self.max_shift
-        padded = torch.nn.functional.pad(images, (s, s, s, s), value=self.fill)
-        offsets = torch.randint(0, 2 * s + 1, (2, n), generator=self.generator).to(images.device)
-        rows = (torch.arange(height, device=images.device) + offsets[0][:, None])[:, None, :, None]  # (N,1,H,1)
-        cols = (torch.arange(width, device=images.device) + offsets[1][:, None])[:, None, None, :]  # (N,1,1,W)
-        batch = torch.arange(n, device=images.device)[:, None, None, None]
-        channels = torch.arange(images.shape[1], device=images.device)[None, :, None, None]
-        return padded[batch, channels, rows, cols]
-
-    def __repr__(self) -> str:
-        return f"RandomShift(max_shift={self.max_shift}, fill={self.fill})"
-
-
 # --- splits ------------------------------------------------------------------------------------------------
 
 
@@ -256,25 +183,16 @@ def _source(folder: Path, official: bool) -> str:
 
 
 @dataclass
-class SvhnSplits:
+class SvhnSplits(Splits):
     """Training and validation tensors from the training file; the test file, read only on request.
 
     Images are (N, 3, 32, 32) float32, normalised per channel with ``mean``/``std`` (computed on
-    ``train`` only); labels (N,) int64 0..9. ``train_indices``/``val_indices`` are positions in the
-    training file: disjoint, stratified by class.
+    ``train`` only); labels (N,) int64 0..9 (see :class:`Splits`).
     """
 
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    val_images: torch.Tensor
-    val_labels: torch.Tensor
-    train_indices: torch.Tensor
-    val_indices: torch.Tensor
-    mean: torch.Tensor
-    std: torch.Tensor
-    test_path: Path
-    source: str  # e.g. "official SVHN (checksums verified) from data/SVHN"
-    test_loaded: bool = field(default=False, init=False)
+    mean: torch.Tensor = None
+    std: torch.Tensor = None
+    test_path: Path = None
 
     def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Read the test file (the first time it is read at all) and normalise it with the training stats.
@@ -342,49 +260,4 @@ def load_svhn_splits(folder: str | os.PathLike | None = None, root: str | os.Pat
     mean, std = channel_stats(pixels[kept])  # the training split only: nothing from validation or test
     return SvhnSplits(normalize_images(pixels[kept], mean, std), labels[kept],
                       normalize_images(pixels[held_out], mean, std), labels[held_out], kept, held_out,
-                      mean, std, test_path, _source(path, official_train and official_test))
-
-
-# --- a synthetic SVHN for tests ----------------------------------------------------------------------------
-
-
-def synthetic_svhn(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` learnable 32x32 colour "house numbers": a digit glyph in one colour on a background of another.
-
-    Returns:
-        X (32, 32, 3, n) uint8 and y (n, 1) uint8 with 1..10 (10 = digit 0), as in the official files.
-    """
-    rng = np.random.default_rng(seed)
-    glyphs, digits = synthetic_digits(n, seed)  # (n, 28, 28) uint8 with noise, (n,) 0..9 balanced
-    masks = np.pad(glyphs.astype(np.float32) / 255, ((0, 0), (2, 2), (2, 2)))[..., None]  # (n, 32, 32, 1)
-    background = rng.uniform(0, 255, (n, 1, 1, 3))
-    foreground = (background + rng.choice([-1, 1], (n, 1, 1, 1)) * rng.uniform(90, 160, (n, 1, 1, 1))) % 256
-    images = background + (foreground - background) * masks + rng.normal(0, 8, (n, 32, 32, 3))
-    images = np.clip(images, 0, 255).astype(np.uint8).transpose(1, 2, 3, 0)  # (32, 32, 3, n)
-    labels = np.where(digits == 0, 10, digits).astype(np.uint8)[:, None]
-    return np.ascontiguousarray(images), labels
-
-
-def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600, n_test: int = 200,
-                         seed: int = 0, folder: str | os.PathLike | None = None) -> Path:
-    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1).
-
-    Into ``folder`` or ``<root>/SVHN``. A marker file records the checksums (so loading verifies them
-    like official ones, without a warning) and labels the data SYNTHETIC everywhere. Refuses to
-    overwrite non-synthetic files already there.
-    Returns:
-        The folder written.
-    """
-    path = _folder(folder, root)
-    path.mkdir(parents=True, exist_ok=True)
-    names = [svhn_remote_file(s).filename for s in SPLITS]
-    if not (path / SYNTHETIC_MARKER).is_file() and any((path / name).exists() for name in names):
-        raise FileExistsError(f"{path} already holds SVHN files that are not synthetic; not overwriting them")
-    md5s = {}
-    for name, n, split_seed in zip(names, (n_train, n_test), (seed, seed + 1)):
-        images, labels = synthetic_svhn(n, split_seed)
-        scipy.io.savemat(path / name, {"X": images, "y": labels})
-        md5s[name] = md5_of(path / name)
-    (path / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
-                                                     "seed": seed}, indent=1))
-    return path
+                      _source(path, official_train and official_test), mean, std, test_path)

@@ -1,10 +1,16 @@
-"""Feature transforms, normalisation and splits used by more than one notebook."""
+"""Transforms of the data, all in one place: features, normalisation, augmentation.
+
+- features: :func:`polar_features` (notebook 01);
+- normalisation: :func:`normalize_pixels` (MNIST: a fixed [-1, 1] scale), :func:`channel_stats` and
+  :func:`normalize_images` (SVHN: per-channel statistics of the training split), :func:`standardization_stats`
+  and :func:`standardize` (any features);
+- augmentation of training batches: :func:`random_affine` (8x8 digits), :class:`RandomShift` (image batches).
+"""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -21,6 +27,72 @@ def polar_features(points: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"polar_features expects an (N, 2) tensor of points, got shape {tuple(points.shape)}")
     x, y = points[:, 0], points[:, 1]
     return torch.stack([torch.sqrt(x**2 + y**2), torch.atan2(y, x)], dim=1)
+
+
+# --- normalisation -------------------------------------------------------------------------------------------------
+
+
+def normalize_pixels(images: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels p in 0..255 -> floats x = 2·p/255 - 1 in [-1, 1], with a channel dimension.
+
+    The same as torchvision's ``ToTensor()`` (p/255) followed by ``Normalize(mean=0.5, std=0.5)``.
+
+    Args:
+        images: (N, 28, 28) uint8.
+    Returns:
+        (N, 1, 28, 28) float32.
+    """
+    return (images.float() * (2 / 255) - 1).unsqueeze(1)
+
+
+def channel_stats(images: torch.Tensor, chunk_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and standard deviation of pixel values scaled to [0, 1].
+
+    Computed in chunks (sums of x and x² in float64), so the 73,257 uint8 training images are never
+    converted to float all at once.
+
+    Args:
+        images: (N, C, H, W), uint8 (0..255) or float (already in [0, 1]).
+    Returns:
+        mean, std: (C,) float32.
+    """
+    total = torch.zeros(images.shape[1], dtype=torch.float64)
+    total_sq = torch.zeros_like(total)
+    for start in range(0, len(images), chunk_size):
+        chunk = images[start:start + chunk_size].double()
+        if images.dtype == torch.uint8:
+            chunk = chunk / 255
+        total += chunk.sum(dim=(0, 2, 3))
+        total_sq += (chunk ** 2).sum(dim=(0, 2, 3))
+    count = images.shape[0] * images.shape[2] * images.shape[3]
+    mean = total / count
+    std = (total_sq / count - mean ** 2).clamp_min(0).sqrt()
+    return mean.float(), std.float()
+
+
+def normalize_images(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels (N, C, H, W) -> float32 (p/255 - mean[c]) / std[c], as ToTensor + Normalize do."""
+    return (images.float() / 255 - mean[:, None, None]) / std[:, None, None]
+
+
+def standardization_stats(features: torch.Tensor, dim: int | tuple[int, ...] = 0):
+    """Mean and standard deviation of ``features`` over ``dim`` (compute them on training data only).
+
+    Returns:
+        (mean, std) with the reduced dims kept (so they broadcast against ``features``);
+        a std of 0 is replaced by 1 so that constant features do not divide by zero.
+    """
+    mean = features.mean(dim=dim, keepdim=True)
+    std = features.std(dim=dim, keepdim=True)
+    return mean, torch.where(std > 0, std, torch.ones_like(std))
+
+
+def standardize(features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """(features - mean) / std, with statistics from :func:`standardization_stats`."""
+    return (features - mean) / std
+
+
+# --- augmentation --------------------------------------------------------------------------------------------------
 
 
 def random_affine(pixels: torch.Tensor, degrees: float = 20.0, scale: float = 0.2, shear: float = 0.3,
@@ -57,37 +129,41 @@ def random_affine(pixels: torch.Tensor, degrees: float = 20.0, scale: float = 0.
     return (moved * (1 + uniform(ink, 1))).clamp(0, 1)
 
 
-def standardization_stats(features: torch.Tensor, dim: int | tuple[int, ...] = 0):
-    """Mean and standard deviation of ``features`` over ``dim`` (compute them on training data only).
+class RandomShift:
+    """Shift every image of a batch by its own random offset of up to ``max_shift`` pixels.
 
-    Returns:
-        (mean, std) with the reduced dims kept (so they broadcast against ``features``);
-        a std of 0 is replaced by 1 so that constant features do not divide by zero.
-    """
-    mean = features.mean(dim=dim, keepdim=True)
-    std = features.std(dim=dim, keepdim=True)
-    return mean, torch.where(std > 0, std, torch.ones_like(std))
+    The same as torchvision's ``RandomCrop(32, padding=max_shift)``, but for a whole batch of
+    tensors at once (one gather, no per-image Python), so it costs next to nothing on a CPU. Digits
+    are never flipped: a mirrored 2 or 5 is not a digit. Pixels shifted in from outside are
+    ``fill`` (0 = the mean colour, once the images are normalised).
 
-
-def standardize(features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """(features - mean) / std, with statistics from :func:`standardization_stats`."""
-    return (features - mean) / std
-
-
-def stratified_split(labels, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Split indices ``0..N-1`` into two disjoint sets with the same class proportions.
+    Use it as ``fit(..., batch_transform=RandomShift(2))``: it is applied to training batches only.
 
     Args:
-        labels: (N,) integer class labels (array or tensor).
-        fraction: share of each class that goes to the second (held-out) set, 0 < fraction < 1.
-        seed: seed of the shuffle, so the split is the same every run.
-    Returns:
-        (kept_indices, held_out_indices), each sorted, disjoint, covering 0..N-1.
+        max_shift: largest shift in pixels, in each direction, vertically and horizontally.
+        generator: ``torch.Generator`` for the offsets (default: torch's global one, seeded by
+            ``seed_everything``; a resumed run continues the same stream).
+    Shapes:
+        (N, C, H, W) -> (N, C, H, W), same dtype and device.
     """
-    from sklearn.model_selection import train_test_split
 
-    labels = np.asarray(labels)
-    kept, held_out = train_test_split(
-        np.arange(len(labels)), test_size=fraction, stratify=labels, random_state=seed
-    )
-    return np.sort(kept), np.sort(held_out)
+    def __init__(self, max_shift: int = 2, fill: float = 0.0, generator: torch.Generator | None = None):
+        if max_shift < 0:
+            raise ValueError(f"max_shift must be >= 0, got {max_shift}")
+        self.max_shift, self.fill, self.generator = max_shift, fill, generator
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        if self.max_shift == 0:
+            return images
+        n, _, height, width = images.shape
+        s = self.max_shift
+        padded = torch.nn.functional.pad(images, (s, s, s, s), value=self.fill)
+        offsets = torch.randint(0, 2 * s + 1, (2, n), generator=self.generator).to(images.device)
+        rows = (torch.arange(height, device=images.device) + offsets[0][:, None])[:, None, :, None]  # (N,1,H,1)
+        cols = (torch.arange(width, device=images.device) + offsets[1][:, None])[:, None, None, :]  # (N,1,1,W)
+        batch = torch.arange(n, device=images.device)[:, None, None, None]
+        channels = torch.arange(images.shape[1], device=images.device)[None, :, None, None]
+        return padded[batch, channels, rows, cols]
+
+    def __repr__(self) -> str:
+        return f"RandomShift(max_shift={self.max_shift}, fill={self.fill})"

@@ -1,0 +1,69 @@
+"""Splits shared by the datasets: stratified held-out sets, class-balanced subsets, and :class:`Splits`, what
+``load_mnist_splits`` and ``load_svhn_splits`` both return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+def stratified_split(labels, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices ``0..N-1`` into two disjoint sets with the same class proportions.
+
+    Args:
+        labels: (N,) integer class labels (array or tensor).
+        fraction: share of each class that goes to the second (held-out) set, 0 < fraction < 1.
+        seed: seed of the shuffle, so the split is the same every run.
+    Returns:
+        (kept_indices, held_out_indices), each sorted, disjoint, covering 0..N-1.
+    """
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    kept, held_out = train_test_split(
+        np.arange(len(labels)), test_size=fraction, stratify=labels, random_state=seed
+    )
+    return np.sort(kept), np.sort(held_out)
+
+
+def balanced_subset(labels: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
+    """Indices of ``per_class`` randomly chosen items of every class, in their original order.
+
+    Args:
+        labels: (N,) integer class labels.
+    Returns:
+        (n_classes · per_class,) int64 indices into ``labels``, sorted.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for label in torch.unique(labels):
+        members = torch.nonzero(labels == label).squeeze(1)
+        if len(members) < per_class:
+            raise ValueError(f"class {int(label)} has only {len(members)} items, fewer than per_class={per_class}")
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return torch.sort(torch.cat(chosen)).values
+
+
+@dataclass
+class Splits:
+    """A dataset cut for training: training and validation tensors from its training file, and its test set.
+
+    Images (N, C, H, W) float32, normalised; labels (N,) int64. ``train_indices``/``val_indices``: positions of
+    those images in the training file (disjoint, stratified by class). ``source``: which data, in words. The
+    test set comes from ``load_test()``: call it once, for the final evaluation, after every choice is made.
+    """
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+    train_indices: torch.Tensor
+    val_indices: torch.Tensor
+    source: str  # e.g. "official MNIST (checksums verified) from data/MNIST/raw"
+    test_loaded: bool = field(default=False, init=False)
+
+    def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The test images and labels, normalised like the training images."""
+        raise NotImplementedError

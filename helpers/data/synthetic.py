@@ -1,0 +1,137 @@
+"""Small, learnable stand-ins for MNIST and SVHN in their official file formats, for tests and smoke runs.
+
+:func:`write_synthetic_mnist` writes gzipped IDX files, :func:`write_synthetic_svhn` ``.mat`` files, each with
+a marker file recording their checksums: loading then verifies them like official ones, and every
+description of the data says SYNTHETIC. The test suite (``conftest.py``) writes both into its data root.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+N_CLASSES = 10
+
+
+#: 5x7 bitmaps of the digits 0..9, one string of 7 rows of 5 pixels each.
+_GLYPHS = (
+    "01110 10001 10011 10101 11001 10001 01110",
+    "00100 01100 00100 00100 00100 00100 01110",
+    "01110 10001 00001 00010 00100 01000 11111",
+    "11111 00010 00100 00010 00001 10001 01110",
+    "00010 00110 01010 10010 11111 00010 00010",
+    "11111 10000 11110 00001 00001 10001 01110",
+    "00110 01000 10000 11110 10001 10001 01110",
+    "11111 00001 00010 00100 01000 01000 01000",
+    "01110 10001 10001 01110 10001 10001 01110",
+    "01110 10001 10001 01111 00001 00010 01100",
+)
+
+
+def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` learnable 28x28 digit images: a 5x7 glyph scaled x3, shifted up to 3 pixels, with noise.
+
+    Returns:
+        images (n, 28, 28) uint8 and labels (n,) uint8; labels cycle 0..9 (balanced), then shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % N_CLASSES).astype(np.uint8)
+    glyphs = np.array([[[c == "1" for c in row] for row in g.split()] for g in _GLYPHS], dtype=np.float32)
+    glyphs = glyphs.repeat(3, axis=1).repeat(3, axis=2)  # (10, 21, 15)
+    images = np.zeros((n, 28, 28), dtype=np.float32)
+    for i, label in enumerate(labels):
+        top, left = 3 + rng.integers(-3, 4), 6 + rng.integers(-3, 4)
+        images[i, top:top + 21, left:left + 15] = glyphs[label] * rng.uniform(150, 255)
+    images += rng.normal(0, 40, images.shape)
+    return np.clip(images, 0, 255).astype(np.uint8), labels
+
+
+def _gzip_bytes(payload: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed:  # mtime=0: same bytes every time
+        compressed.write(payload)
+    return buffer.getvalue()
+
+
+def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400, seed: int = 0) -> Path:
+    """Write a small synthetic MNIST in the official format (gzipped IDX files) under ``root/MNIST/raw``.
+
+    The images are digit glyphs with random shifts and noise: a model learns them within an epoch
+    or two, so a smoke run shows sane curves. A marker file records their checksums; loading then
+    verifies them like the official ones and labels the data as synthetic everywhere.
+
+    Refuses to overwrite non-synthetic (official) files already in the folder.
+    Returns:
+        The folder written, ``root/MNIST/raw``.
+    """
+    from helpers.data.mnist import SYNTHETIC_MARKER, idx_header, mnist_folder, mnist_remote_files
+
+    folder = mnist_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    official = mnist_remote_files()
+    if not (folder / SYNTHETIC_MARKER).is_file() and any((folder / f.filename).exists() for f in official):
+        raise FileExistsError(f"{folder} already holds MNIST files that are not synthetic; not overwriting them")
+    md5s = {}
+    for prefix, n, split_seed in (("train", n_train, seed), ("t10k", n_test, seed + 1)):
+        images, labels = synthetic_digits(n, split_seed)
+        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+            filename = f"{prefix}-{kind}-ubyte.gz"
+            content = _gzip_bytes(idx_header(array.shape) + array.tobytes())
+            (folder / filename).write_bytes(content)
+            (folder / filename[:-3]).unlink(missing_ok=True)  # a stale extracted copy would be read instead
+            md5s[filename] = hashlib.md5(content).hexdigest()
+    (folder / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
+                                                       "seed": seed}, indent=1))
+    return folder
+
+
+def synthetic_svhn(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` learnable 32x32 colour "house numbers": a digit glyph in one colour on a background of another.
+
+    Returns:
+        X (32, 32, 3, n) uint8 and y (n, 1) uint8 with 1..10 (10 = digit 0), as in the official files.
+    """
+    rng = np.random.default_rng(seed)
+    glyphs, digits = synthetic_digits(n, seed)  # (n, 28, 28) uint8 with noise, (n,) 0..9 balanced
+    masks = np.pad(glyphs.astype(np.float32) / 255, ((0, 0), (2, 2), (2, 2)))[..., None]  # (n, 32, 32, 1)
+    background = rng.uniform(0, 255, (n, 1, 1, 3))
+    foreground = (background + rng.choice([-1, 1], (n, 1, 1, 1)) * rng.uniform(90, 160, (n, 1, 1, 1))) % 256
+    images = background + (foreground - background) * masks + rng.normal(0, 8, (n, 32, 32, 3))
+    images = np.clip(images, 0, 255).astype(np.uint8).transpose(1, 2, 3, 0)  # (32, 32, 3, n)
+    labels = np.where(digits == 0, 10, digits).astype(np.uint8)[:, None]
+    return np.ascontiguousarray(images), labels
+
+
+def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600, n_test: int = 200,
+                         seed: int = 0, folder: str | os.PathLike | None = None) -> Path:
+    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1).
+
+    Into ``folder`` or ``<root>/SVHN``. A marker file records the checksums (so loading verifies them
+    like official ones, without a warning) and labels the data SYNTHETIC everywhere. Refuses to
+    overwrite non-synthetic files already there.
+    Returns:
+        The folder written.
+    """
+    from helpers.data.downloads import md5_of
+    from helpers.data.svhn import SPLITS, SYNTHETIC_MARKER, _folder, svhn_remote_file
+
+    path = _folder(folder, root)
+    path.mkdir(parents=True, exist_ok=True)
+    names = [svhn_remote_file(s).filename for s in SPLITS]
+    if not (path / SYNTHETIC_MARKER).is_file() and any((path / name).exists() for name in names):
+        raise FileExistsError(f"{path} already holds SVHN files that are not synthetic; not overwriting them")
+    md5s = {}
+    for name, n, split_seed in zip(names, (n_train, n_test), (seed, seed + 1)):
+        images, labels = synthetic_svhn(n, split_seed)
+        scipy.io.savemat(path / name, {"X": images, "y": labels})
+        md5s[name] = md5_of(path / name)
+    (path / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
+                                                     "seed": seed}, indent=1))
+    return path
