@@ -13,7 +13,10 @@ marked the way nbgrader and otter-grader mark them:
   copy has a prompt for the written answer.
 
 Everything else is copied unchanged, except that outputs are cleared and the "Open in Colab" links point
-at the student copy.
+at the student copy. For grading (``make grade``, helpers/grade.py), the student copy carries the
+notebook's name in its metadata (``"grade": {"notebook": "01_2d_classifier"}``) and keeps the cells'
+``grade`` metadata (which exercise, how many points); the instructor's hidden checks (raw cells with
+``"role": "hidden-check"``) are left out.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ CODE_BEGIN, CODE_END = "# BEGIN SOLUTION", "# END SOLUTION"
 MARKDOWN_BEGIN, MARKDOWN_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 CODE_STUB = ['# YOUR CODE HERE', 'raise NotImplementedError("Exercise: replace these two lines with your code")']
 MARKDOWN_PROMPT = ["**Your answer:** _write your answer here._"]
+GRADE_KEY = "grade"  # cell/notebook metadata read by helpers/grade.py
 
 
 class SolutionMarkerError(ValueError):
@@ -94,6 +98,7 @@ def count_solution_regions(notebook) -> int:
 def student_version(notebook, name: str):
     """The student copy of an instructor notebook (a new object; the input is unchanged)."""
     student = nbformat.from_dict(nbformat.from_dict(notebook))  # deep copy
+    student.cells = [cell for cell in student.cells if not is_hidden_check(cell)]
     for cell in student.cells:
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, CODE_BEGIN, CODE_END, CODE_STUB)
@@ -103,7 +108,13 @@ def student_version(notebook, name: str):
             cell.source = strip_solutions(cell.source, MARKDOWN_BEGIN, MARKDOWN_END, MARKDOWN_PROMPT)
         cell.source = cell.source.replace(f"/notebooks/{name}", f"/student/{name}")
     student.metadata.pop("widgets", None)  # widget state belongs to outputs, which are gone
+    student.metadata[GRADE_KEY] = {"notebook": Path(name).stem}  # how `make grade` recognises a renamed file
     return student
+
+
+def is_hidden_check(cell) -> bool:
+    """An instructor-only check that `make grade` runs and students never see."""
+    return (cell.metadata.get(GRADE_KEY) or {}).get("role") == "hidden-check"
 
 
 def render(notebook) -> str:

@@ -1,0 +1,205 @@
+"""Sample submissions of notebook 01 for the grader, and a timing of `make grade` on many of them.
+
+    python scripts/grading_samples.py FOLDER                 # write the sample submissions into FOLDER
+    python scripts/grading_samples.py FOLDER --benchmark 30  # 30 varied submissions, then time grading them
+
+The samples are what students hand in: the student copy (as `make student` writes it) with answers
+filled in -- right, partly wrong, not at all, crashing, looping forever, cells deleted or moved, the
+metadata lost, a renamed file -- and files that are not notebooks of the course at all.
+tests/test_grade.py grades them and checks every result in :data:`EXPECTED`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from scripts.coursework import student_version  # noqa: E402
+
+NOTEBOOK = "01_2d_classifier"
+EXERCISES = ["01-dataset", "01-train-one-epoch", "01-mlp", "01-polar"]
+
+#: Wrong answers: each passes the visible self-check but not the hidden one, or fails both.
+NO_ZERO_GRAD = '''def train_one_epoch(model, loader, optimizer, loss_fn):
+    model.train()
+    total_loss = 0.0
+    for points, labels in loader:
+        loss = loss_fn(model(points), labels)   # no optimizer.zero_grad(): gradients pile up
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(labels)
+    return total_loss / len(loader.dataset)
+'''
+TANH_MLP = '''def make_mlp():
+    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 1))
+
+
+seed_everything(SEED)
+mlp = make_mlp()
+'''
+ATAN_POLAR = '''def to_polar(points):
+    x, y = points[:, 0], points[:, 1]
+    return torch.stack([torch.sqrt(x**2 + y**2), torch.atan(y / x)], dim=1)   # loses the quadrant
+'''
+HARDCODED_LEN = '''class PointsDataset(Dataset):
+    def __init__(self, path, transform=None):
+        with np.load(path) as npz:
+            self.samples = torch.tensor(npz["samples"], dtype=torch.float32)
+            self.labels = torch.tensor(npz["annotations"], dtype=torch.float32)
+        if transform is not None:
+            self.samples = transform(self.samples)
+
+    def __len__(self):
+        return 1000   # the training file's length, hard-coded
+
+    def __getitem__(self, i):
+        return self.samples[i], self.labels[i : i + 1]
+
+
+train_set = PointsDataset(rings_path("train"))
+val_set = PointsDataset(rings_path("val"))
+'''
+WRONG_FILE = 'train_set = PointsDataset(rings_path("trian"))   # a typo: the cell raises\n'
+LOOP_FOREVER = "while True:   # a loop that never ends\n    pass\n"
+CRASH_KERNEL = "import os\nos._exit(1)   # the kernel process dies\n"
+HOSTILE = '''import os, pathlib, shutil
+shutil.rmtree(os.path.expanduser("~"), ignore_errors=True)   # "clean up" the home folder
+for path in pathlib.Path(".").iterdir():                        # and the working folder
+    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
+print("spam " * 1_000_000)                                      # 5 MB of output
+with open("huge.bin", "wb") as file:                            # a 100 MB file: over the limit
+    file.write(b"0" * (100 * 2**20))
+'''
+
+#: file name -> expected result of each exercise of notebook 01 (or the row's status for non-notebooks)
+EXPECTED = {
+    "correct.ipynb": ["PASSED", "PASSED", "PASSED", "PASSED"],
+    "Alice Smith - lab 1 (2).ipynb": ["PASSED", "PASSED", "PASSED", "PASSED"],  # renamed, metadata stripped
+    "partly_wrong.ipynb": ["NOT YET", "NOT YET", "NOT YET", "NOT YET"],
+    "not_attempted.ipynb": ["NOT ATTEMPTED"] * 4,
+    "mixed.ipynb": ["ERROR", "TIMEOUT", "NOT ATTEMPTED", "PASSED"],
+    "crashing.ipynb": ["ERROR", "PASSED", "ERROR", "PASSED"],
+    "infinite_loop.ipynb": ["PASSED", "TIMEOUT", "PASSED", "PASSED"],
+    "reordered.ipynb": ["PASSED", "PASSED", "MISSING", "PASSED"],
+    "hostile_then_kernel_crash.ipynb": ["PASSED", "PASSED", "ERROR", "ERROR"],
+    "invalid_json.ipynb": "unreadable",
+    "empty.ipynb": "unreadable",
+    "other_course.ipynb": "unknown notebook",
+}
+#: the few samples that cover every kind of result, for the test suite (4 kernels)
+SMALL_SET = ["Alice Smith - lab 1 (2).ipynb", "partly_wrong.ipynb", "mixed.ipynb", "hostile_then_kernel_crash.ipynb",
+             "invalid_json.ipynb", "empty.ipynb", "other_course.ipynb"]
+#: expected points (of 2, 3, 2, 2) where they are not simply all or nothing
+PARTIAL_POINTS = {"partly_wrong.ipynb": [1, 2, 1, 0]}
+
+
+def instructor_and_student(instructor_dir: Path = ROOT / "notebooks"):
+    instructor = nbformat.read(instructor_dir / f"{NOTEBOOK}.ipynb", as_version=4)
+    return instructor, student_version(instructor, f"{NOTEBOOK}.ipynb")
+
+
+def cell_of(notebook, exercise: str, role: str = "solution"):
+    return next(c for c in notebook.cells if (c.metadata.get("grade") or {}).get("exercise") == exercise
+                and c.metadata["grade"]["role"] == role)
+
+
+def answered(instructor, student, answers: dict[str, str] | None = None):
+    """The student copy with every exercise answered as the instructor did, except ``answers`` (id -> code)."""
+    notebook = nbformat.from_dict(json.loads(json.dumps(student)))
+    for exercise in EXERCISES:
+        source = (answers or {}).get(exercise, cell_of(instructor, exercise).source)
+        cell_of(notebook, exercise).source = source
+    return notebook
+
+
+def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=None) -> None:
+    """Write every sample of :data:`EXPECTED` (or those named in ``only``) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    instructor, student = instructor_and_student(instructor_dir)
+    stub = {e: cell_of(student, e).source for e in EXERCISES}
+
+    def save(name, notebook):
+        if only is None or name in only:
+            (folder / name).write_text(nbformat.writes(notebook))
+
+    save("correct.ipynb", answered(instructor, student))
+    anonymous = answered(instructor, student)
+    anonymous.metadata.pop("grade")
+    for cell in anonymous.cells:
+        cell.metadata.pop("grade", None)  # e.g. an editor that drops metadata: recognised by content
+    save("Alice Smith - lab 1 (2).ipynb", anonymous)
+    save("partly_wrong.ipynb", answered(instructor, student, {
+        "01-dataset": HARDCODED_LEN, "01-train-one-epoch": NO_ZERO_GRAD, "01-mlp": TANH_MLP,
+        "01-polar": ATAN_POLAR}))
+    save("not_attempted.ipynb", student)
+    crashing = answered(instructor, student, {"01-dataset": cell_of(instructor, "01-dataset").source + "\n" + WRONG_FILE})
+    cell_of(crashing, "01-mlp").source = "1 / 0   # a crash before the definition\n" + cell_of(crashing, "01-mlp").source
+    save("crashing.ipynb", crashing)
+    mixed = answered(instructor, student, {"01-mlp": stub["01-mlp"]})
+    cell_of(mixed, "01-dataset").source += "\n" + WRONG_FILE
+    cell_of(mixed, "01-train-one-epoch").source += "\n" + LOOP_FOREVER
+    save("mixed.ipynb", mixed)
+    looping = answered(instructor, student)
+    cell_of(looping, "01-train-one-epoch").source += "\n" + LOOP_FOREVER
+    save("infinite_loop.ipynb", looping)
+    reordered = answered(instructor, student)
+    reordered.cells.remove(cell_of(reordered, "01-mlp"))               # deleted
+    reordered.cells.remove(cell_of(reordered, "01-dataset", "check"))   # its check deleted too
+    polar = cell_of(reordered, "01-polar")                             # moved up, before the dataset cell
+    reordered.cells.remove(polar)
+    reordered.cells.insert(reordered.cells.index(cell_of(reordered, "01-dataset")), polar)
+    cell_of(reordered, "01-polar", "check").source = 'print("PASSED: trust me")'  # an edited check: not used
+    save("reordered.ipynb", reordered)
+    hostile = answered(instructor, student)
+    hostile.cells.insert(hostile.cells.index(cell_of(hostile, "01-dataset")), nbformat.v4.new_code_cell(HOSTILE))
+    cell_of(hostile, "01-mlp").source = CRASH_KERNEL + cell_of(hostile, "01-mlp").source
+    save("hostile_then_kernel_crash.ipynb", hostile)
+    if only is None or "invalid_json.ipynb" in only:
+        (folder / "invalid_json.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "x = 1"')
+    if only is None or "empty.ipynb" in only:
+        (folder / "empty.ipynb").write_bytes(b"")
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello from another course')")])
+    save("other_course.ipynb", other)
+
+
+def write_benchmark(folder: Path, count: int, instructor_dir: Path = ROOT / "notebooks") -> None:
+    """``count`` submissions like a real class: mostly right, some partly wrong, some not finished."""
+    folder.mkdir(parents=True, exist_ok=True)
+    instructor, student = instructor_and_student(instructor_dir)
+    variants = [answered(instructor, student)] * 6 + [
+        answered(instructor, student, {"01-train-one-epoch": NO_ZERO_GRAD, "01-polar": ATAN_POLAR}),
+        answered(instructor, student, {"01-mlp": TANH_MLP}),
+        answered(instructor, student, {"01-polar": cell_of(student, "01-polar").source}),
+        student]
+    for i in range(count):
+        (folder / f"student_{i:03d}.ipynb").write_text(nbformat.writes(variants[i % len(variants)]))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--benchmark", type=int, metavar="N", help="write N submissions and time grading them")
+    args = parser.parse_args(argv)
+    if not args.benchmark:
+        write_samples(args.folder)
+        print(f"wrote {len(EXPECTED)} sample submissions into {args.folder}")
+        return 0
+    from helpers.grade import grade_folder
+    write_benchmark(args.folder, args.benchmark)
+    started = time.monotonic()
+    graded = grade_folder(args.folder, args.folder.parent / f"{args.folder.name}-grades")
+    seconds = time.monotonic() - started
+    print(f"graded {len(graded)} submissions of notebook 01 in {seconds:.0f} s "
+          f"({seconds / len(graded):.1f} s each on average)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
