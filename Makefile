@@ -15,7 +15,7 @@ CONSTRAINTS ?= constraints.txt
 TORCH_INDEX ?=
 PIP_C       := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: lab test notebooks data student setup constraints clean-venv
+.PHONY: lab test notebooks data student grade setup constraints clean-venv
 
 setup: $(STAMP)
 
@@ -64,6 +64,12 @@ data: $(STAMP)
 # Student copies: student/NN_*.ipynb from notebooks/, solutions replaced by stubs, outputs cleared.
 student: $(STAMP)
 	$(BIN)/python scripts/coursework.py student
+
+# Grade a folder of submitted notebooks (only read): grades.csv, results.csv and feedback/ in $(GRADES)
+# (default: the folder's name + "-grades", next to it). See helpers/grade.py and the README.
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADES=path/to/output]"; exit 2; }
+	$(BIN)/python -m helpers.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") $(GRADE_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
