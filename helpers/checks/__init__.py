@@ -18,12 +18,3 @@ from helpers.checks.nb03 import check_conv_output_size, check_layer_parameters, 
 from helpers.checks.nb04 import check_channel_stats, check_random_shift, check_validation_split
 from helpers.checks.nb05 import (check_leak_free_split, check_time_to_accuracy, check_vgg_features,
                                  check_weights_roundtrip)
-
-__all__ = ["TIME_LIMIT", "NotYet", "Verdict", "all_of", "pair", "report", "returned", "run",
-           "check_output_shape", "check_parameter_count", "check_function_on_examples", "check_nonlinear",
-           "check_loss_decreases",
-           "check_points_dataset", "check_train_one_epoch", "check_mlp", "check_polar",
-           "check_reshape_flatten", "check_nll", "check_early_stopping", "check_digits_cnn",
-           "check_mnist_mlp", "check_conv_output_size", "check_layer_parameters",
-           "check_validation_split", "check_channel_stats", "check_random_shift",
-           "check_vgg_features", "check_time_to_accuracy", "check_leak_free_split", "check_weights_roundtrip"]

@@ -7,8 +7,6 @@ exception is deliberate: ``NotImplementedError`` (an exercise not done yet) is r
 line, so "Run all" stops at the first exercise left to do.
 """
 
-from __future__ import annotations
-
 import copy
 import functools
 import signal

@@ -1,7 +1,5 @@
 """Notebook 01 (a 2D classifier): the Dataset, the training epoch, the MLP, polar features."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable
 

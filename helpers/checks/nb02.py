@@ -1,7 +1,5 @@
 """Notebook 02 (8x8 digits, MLP against CNN): Reshape/Flatten, the NLL, early stopping, the CNN."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable
 

@@ -1,7 +1,5 @@
 """Notebook 03 (MNIST, MLPs and CNNs): the MLP builder, convolution output sizes, parameter formulas."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import torch

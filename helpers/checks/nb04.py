@@ -1,7 +1,5 @@
 """Notebook 04 (SVHN): the leak-free stratified split, per-channel statistics, random shifts."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import torch

@@ -1,7 +1,5 @@
 """Notebook 05 (comparisons and classic mistakes): VGG features, time to accuracy, the split, saved weights."""
 
-from __future__ import annotations
-
 import math
 import tempfile
 from collections.abc import Callable

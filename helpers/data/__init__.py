@@ -24,16 +24,3 @@ from helpers.data.tensor_loader import TensorLoader
 from helpers.data.toy2d import RINGS_DIR, load_rings, make_rings, rings_path, save_rings
 from helpers.data.transforms import (RandomShift, channel_stats, normalize_images, normalize_pixels, polar_features,
                                      random_affine, standardization_stats, standardize)
-
-__all__ = [
-    "DIGITS_SPLITS", "DigitsDataset", "digits_loaders", "load_digits_split",
-    "CorruptDatasetError", "DatasetNotFoundError", "RemoteFile", "ensure_files",
-    "MnistSplits", "ensure_mnist", "load_mnist", "load_mnist_splits",
-    "Splits", "balanced_subset", "stratified_split",
-    "SvhnSplits", "load_svhn", "load_svhn_splits", "official_files_present", "svhn_folder",
-    "write_synthetic_mnist", "write_synthetic_svhn",
-    "TensorLoader",
-    "RINGS_DIR", "load_rings", "make_rings", "rings_path", "save_rings",
-    "RandomShift", "channel_stats", "normalize_images", "normalize_pixels", "polar_features", "random_affine",
-    "standardization_stats", "standardize",
-]
