@@ -54,3 +54,15 @@ def test_playground_figure_draws_boundary_and_loss_curve():
     assert "training accuracy" in plane.get_title()
     assert len(loss.lines[0].get_ydata()) == 10
     plt.close(fig)
+
+
+def test_widgets_only_where_a_live_front_end_renders_them(monkeypatch):
+    from helpers.playground import widget_frontend
+
+    monkeypatch.delenv("HELPERS_WIDGETS", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert not widget_frontend()                      # nbconvert, nbval, a script
+    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/01_2d_classifier.ipynb")
+    assert widget_frontend()                          # a JupyterLab kernel
+    monkeypatch.setenv("HELPERS_WIDGETS", "0")
+    assert not widget_frontend()

@@ -1,0 +1,47 @@
+"""Notebook 01's playground: seconds per interaction (retrain + redraw), median of 20.
+
+    .venv/bin/python scripts/benchmark_playground.py
+
+One interaction is what a control change costs in the notebook: noisy data, a fresh network trained with the
+default sizes (2 hidden layers of 8 units, 200 full-batch epochs, 600 points), the figure drawn and rendered to
+PNG as the inline backend does (Agg). The 20 interactions cycle through the features, activations and noise
+levels a student would click through. Target: a median of at most 1 s on a 2-core CPU.
+"""
+
+import io
+import itertools
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from helpers.playground import ACTIVATIONS, FEATURES, playground_figure  # noqa: E402
+
+
+def main(n=20):
+    settings = itertools.cycle(itertools.product(FEATURES, ACTIVATIONS, (0.1, 0.3)))
+    playground_figure()  # warm-up: imports, first-call allocations
+    seconds, cpu_seconds = [], []
+    for features, activation, noise in itertools.islice(settings, n):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        fig = playground_figure(features=features, activation=activation, noise=noise)
+        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")  # what the inline backend sends
+        plt.close(fig)
+        seconds.append(time.perf_counter() - started)
+        cpu_seconds.append(time.process_time() - cpu_started)
+    # All of it runs on one thread, so its CPU time is the wall time it takes on an idle core; on a shared,
+    # overloaded machine the wall time is longer by the time spent waiting for a core.
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {n} interactions (retrain + redraw): "
+          f"median {statistics.median(seconds):.3f} s wall (min {min(seconds):.3f}, max {max(seconds):.3f}), "
+          f"median {statistics.median(cpu_seconds):.3f} s CPU")
+
+
+if __name__ == "__main__":
+    main()
