@@ -4,6 +4,7 @@
     .venv/bin/python scripts/digits_mlp_selection.py --recipes one-augmented five-augmented
     .venv/bin/python scripts/digits_mlp_selection.py --final-seeds 5  # then the chosen recipe on the test set
     .venv/bin/python scripts/digits_mlp_selection.py --recipes five-augmented --no-cv --final-seeds 5 --refit
+    HELPERS_SMOKE=1 .venv/bin/python scripts/digits_mlp_selection.py    # a few epochs per model: checks the script
 
 Why: notebook 02 splits the digits in their stored order, and the digits were written roughly one writer
 after another, so the test rows (1350-1796) come from writers training has not seen. Its validation rows
@@ -17,7 +18,8 @@ the held-out block is recorded. Every block is "new writers" for its model. The 
 the recipe with the lowest blocked-CV error -- and only that one -- is trained as in the notebook (rows 0-999,
 early stopping on 1000-1349) once per seed and its test error printed, to show the spread over seeds.
 
-Every recipe is the notebook's MLP (64-256-256-10, ReLU, dropout 0.3, Adamax lr 0.01, weight decay 1e-3,
+Every recipe is the notebook's MLP (``helpers.models.MLP([64, 256, 256, 10], dropout=0.3)``, then log-softmax;
+Adamax lr 0.01, weight decay 1e-3,
 batch size 32, early stopping on the validation NLL with patience 30, best weights restored).
 "five" recipes average the probabilities of five such MLPs trained from different seeds (an ensemble).
 Not part of the test suite: it trains hundreds of networks.
@@ -39,6 +41,8 @@ from torch.utils.data import DataLoader, TensorDataset
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helpers.data import DIGITS_SPLITS, load_digits_split, random_affine  # noqa: E402
+from helpers.models import MLP  # noqa: E402
+from helpers.settings import smoke_mode  # noqa: E402
 from helpers.training import fit, seed_everything  # noqa: E402
 
 RECIPES = {  # name -> (number of MLPs averaged, augmentation of training batches)
@@ -48,16 +52,12 @@ RECIPES = {  # name -> (number of MLPs averaged, augmentation of training batche
     "five-plain": (5, None),
 }
 BLOCKS = 4
-PATIENCE, MAX_EPOCHS, BATCH_SIZE = 30, 300, 32
+PATIENCE, MAX_EPOCHS, BATCH_SIZE = (1, 2, 256) if smoke_mode() else (30, 300, 32)  # smoke: checks the script
 
 
 def make_mlp() -> nn.Module:
-    """(N, 64) pixels -> (N, 10) log-probabilities: the MLP of notebook 02."""
-    return nn.Sequential(
-        nn.Linear(64, 256), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(256, 10), nn.LogSoftmax(dim=1),
-    )
+    """(N, 64) pixels -> (N, 10) log-probabilities: the MLP of notebook 02 (the same layers, made in the same order)."""
+    return nn.Sequential(MLP([64, 256, 256, 10], dropout=0.3), nn.LogSoftmax(dim=1))
 
 
 def train_mlp(train_xy, val_xy, seed: int, augment, refit: bool = False) -> nn.Module:
@@ -117,7 +117,7 @@ def blocked_cv(recipe: str, seeds) -> list[float]:
     return errors
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES))
     parser.add_argument("--seeds", type=int, default=2, help="seeds per block (default 2)")
@@ -127,7 +127,7 @@ def main() -> None:
                         help="skip the cross-validation: --final-seeds then uses the first of --recipes")
     parser.add_argument("--refit", action="store_true",
                         help="with --final-seeds: also refit every MLP on rows 0-1349 for its best epoch count")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
 
     cv_error = {}

@@ -5,9 +5,9 @@
 The folder holds ``train_32x32.mat`` and ``test_32x32.mat`` in the official layout, e.g. the course's
 6,000-image sample of real SVHN digits (5,000 train / 1,000 test). The sample is treated as the whole
 dataset, exactly as notebook 04 treats SVHN: a stratified 10% of its training file is held out for
-validation, normalisation statistics come from the rest, the model of notebook 04 (``MODEL_CONFIG``
-below, the same dict as in the notebook) is trained with its extra components, the checkpoint with
-the lowest validation loss is kept, and only then is the test file read, once.
+validation, normalisation statistics come from the rest, the model of notebook 04 is trained with its extra
+components (``helpers.models.SVHN_MODEL_CONFIG`` and ``SVHN_RECIPE``: the notebook's values, not a copy), the
+checkpoint with the lowest validation loss is kept, and only then is the test file read, once.
 
 The numbers printed are "SVHN sample" results, NOT SVHN results: the sample is far smaller than SVHN
 and is not its official split. Target: >= 92% test accuracy with <= 4 minutes of training on 2 CPU cores.
@@ -27,12 +27,8 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from helpers.data import RandomShift, TensorLoader, load_svhn_splits  # noqa: E402
-from helpers.models import CNN, count_parameters  # noqa: E402
+from helpers.models import CNN, SVHN_MODEL_CONFIG, SVHN_RECIPE, count_parameters  # noqa: E402
 from helpers.training import choose_device, evaluate, fit, seed_everything  # noqa: E402
-
-#: Notebook 04's model and recipe (its parameters cell holds the same values).
-MODEL_CONFIG = dict(channels=[32, 64, 128], in_channels=3, convs_per_block=2, batch_norm=True, dropout=0.3)
-LEARNING_RATE, WEIGHT_DECAY, BATCH_SIZE, MAX_SHIFT = 2e-3, 5e-4, 128, 2
 
 
 def main(argv=None) -> int:
@@ -50,17 +46,19 @@ def main(argv=None) -> int:
     print(splits.describe())
     device = choose_device()
     seed_everything(args.seed)
-    model = CNN(**MODEL_CONFIG).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    model = CNN(**SVHN_MODEL_CONFIG).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=SVHN_RECIPE["lr"], weight_decay=SVHN_RECIPE["weight_decay"])
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    train_loader = TensorLoader(splits.train_images, splits.train_labels, batch_size=BATCH_SIZE, shuffle=True)
+    train_loader = TensorLoader(splits.train_images, splits.train_labels, batch_size=SVHN_RECIPE["batch_size"],
+                                shuffle=True)
     val_loader = TensorLoader(splits.val_images, splits.val_labels, batch_size=512)
-    print(f"model: CNN({MODEL_CONFIG}), {count_parameters(model):,} parameters; device {device}, "
+    print(f"model: CNN({SVHN_MODEL_CONFIG}), {count_parameters(model):,} parameters; device {device}, "
           f"{torch.get_num_threads()} CPU threads; {args.epochs} epochs")
 
     started = time.perf_counter()
     history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer, args.epochs,
-                  scheduler=scheduler, batch_transform=RandomShift(MAX_SHIFT), restore_best=True, progress=False)
+                  scheduler=scheduler, batch_transform=RandomShift(SVHN_RECIPE["max_shift"]), restore_best=True,
+                  progress=False)
     training_seconds = time.perf_counter() - started
     for epoch, loss, acc, seconds in zip(history["epoch"], history["val_loss"], history["val_acc"],
                                          history["epoch_seconds"]):

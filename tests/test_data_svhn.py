@@ -341,22 +341,3 @@ def test_interrupted_svhn_run_keeps_its_checkpoint_and_resumes_to_the_same_resul
     for name, tensor in full_model.state_dict().items():
         assert torch.allclose(resumed_model.state_dict()[name].float(), tensor.float(), atol=1e-5), name
     assert load_checkpoint(path)["best_model"].keys() == full_model.state_dict().keys()
-
-
-# --- the sample check trains the notebook's model ----------------------------------------------------------
-
-
-def test_sample_check_script_uses_the_notebooks_model_and_recipe():
-    """scripts/svhn_sample_check.py measures notebook 04's model: their configuration lines must agree."""
-    from pathlib import Path
-
-    import nbformat
-
-    root = Path(__file__).resolve().parent.parent
-    notebook = nbformat.read(root / "notebooks" / "04_svhn_cnn.ipynb", as_version=4)
-    parameters = next(c.source for c in notebook.cells if "SMOKE = helpers.smoke_mode()" in c.source)
-    script = (root / "scripts" / "svhn_sample_check.py").read_text()
-    for start in ("MODEL_CONFIG = ", "LEARNING_RATE, WEIGHT_DECAY, BATCH_SIZE, MAX_SHIFT = "):
-        [in_notebook] = [line for line in parameters.splitlines() if line.startswith(start)]
-        [in_script] = [line for line in script.splitlines() if line.startswith(start)]
-        assert in_notebook == in_script

@@ -1,0 +1,55 @@
+"""Every script in scripts/ runs: a smoke test each, in a tiny mode (smoke mode, the suite's synthetic data).
+
+coursework.py, grading_samples.py and svhn_time_budget.py are run by test_coursework.py, test_grade.py and
+test_script_svhn_time_budget.py; the others here. A new script needs a test that names it (checked below).
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.data import write_synthetic_svhn
+from helpers.models import SVHN_MODEL_CONFIG, SVHN_RECIPE
+from scripts import benchmark_mnist_loader, digits_mlp_selection, svhn_sample_check
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("script", sorted(p.stem for p in (ROOT / "scripts").glob("*.py")))
+def test_every_script_has_a_test_that_runs_it(script):
+    assert any(script in test.read_text() for test in (ROOT / "tests").glob("test_*.py")), script
+
+
+def test_benchmark_mnist_loader_runs(capsys):
+    assert benchmark_mnist_loader.main(["--repeats", "1"]) in (0, 1)  # 0 when its speed targets are met
+    out = capsys.readouterr().out
+    assert "SYNTHETIC" in out and "TensorLoader / pure compute" in out and "seed-style / TensorLoader" in out
+
+
+def test_digits_mlp_selection_runs(capsys):
+    assert digits_mlp_selection.MAX_EPOCHS <= 2  # smoke mode
+    digits_mlp_selection.main(["--recipes", "one-plain", "--seeds", "1", "--final-seeds", "1"])
+    out = capsys.readouterr().out
+    assert "lowest blocked-CV error: one-plain" in out and "on the 447 test images" in out
+
+
+def test_svhn_sample_check_runs(tmp_path, capsys):
+    folder = write_synthetic_svhn(folder=tmp_path / "svhn", n_train=200, n_test=50)
+    assert svhn_sample_check.main([str(folder), "--epochs", "1", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "test accuracy" in out and "on 50 images" in out and str(SVHN_MODEL_CONFIG) in out
+
+
+def test_notebook_04_trains_the_model_and_recipe_in_helpers():
+    """svhn_sample_check.py trains helpers.models.SVHN_MODEL_CONFIG with SVHN_RECIPE; notebook 04's parameters
+    cell holds its own copy of the values (until it imports them from helpers): they must be equal."""
+    notebook = nbformat.read(ROOT / "notebooks" / "04_svhn_cnn.ipynb", as_version=4)
+    parameters = next(c.source for c in notebook.cells if "SMOKE = helpers.smoke_mode()" in c.source)
+    values = {}
+    for line in parameters.splitlines():
+        if line.startswith(("MODEL_CONFIG = ", "LEARNING_RATE, WEIGHT_DECAY, BATCH_SIZE, MAX_SHIFT = ")):
+            exec(line, values)
+    assert values["MODEL_CONFIG"] == SVHN_MODEL_CONFIG
+    assert [values[k] for k in ("LEARNING_RATE", "WEIGHT_DECAY", "BATCH_SIZE", "MAX_SHIFT")] == list(
+        SVHN_RECIPE.values())
