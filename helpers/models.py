@@ -6,6 +6,7 @@ notebooks) build the same thing from here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -62,11 +63,20 @@ class MLP(nn.Module):
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
         layers.append(nn.Linear(layer_sizes[-2], layer_sizes[-1]))
-        self.layer_sizes = list(layer_sizes)
+        self.layer_sizes, self.flatten = list(layer_sizes), flatten
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
+        n_in = self.layer_sizes[0]
+        if x.ndim < 2 or (x.ndim > 2 and not self.flatten) or math.prod(x.shape[1:]) != n_in:
+            _wrong_shape(self, x, f"(N, {n_in})" + (f" or (N, ...) with {n_in} values per sample" if self.flatten
+                                                     else "; images need flatten=True or a reshape first"))
         return self.net(x)
+
+
+def _wrong_shape(model: nn.Module, x: torch.Tensor, expected: str) -> None:
+    raise ValueError(f"{type(model).__name__} expects inputs of shape {expected}, got {tuple(x.shape)}. Print "
+                     "the shape of the batch you give it (images: channels, height and width; vectors: length).")
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
@@ -144,7 +154,7 @@ class CNN(nn.Module):
             raise ValueError(f"kernel_size must be odd (padding keeps the size), got {kernel_size}")
         if global_pool not in ("max", "avg"):
             raise ValueError(f"global_pool must be 'max' or 'avg', got {global_pool!r}")
-        self.channels = list(channels)
+        self.channels, self.in_channels = list(channels), in_channels
         blocks = []
         n_in = in_channels
         for n_out in channels:
@@ -170,6 +180,8 @@ class CNN(nn.Module):
         self.classifier = nn.Sequential(*head)
 
     def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            _wrong_shape(self, x, f"(N, {self.in_channels}, H, W)")
         return self.classifier(self.features(x))
 
 

@@ -56,6 +56,7 @@ def test_shipped_files_are_what_the_generator_makes(tmp_path):
 
 def test_rings_path_regenerates_when_shipped_file_is_missing(tmp_path, monkeypatch):
     monkeypatch.setattr("helpers.data.toy2d.RINGS_DIR", tmp_path / "absent")
+    (tmp_path / "root").mkdir()
     monkeypatch.setenv("HELPERS_DATA", str(tmp_path / "root"))
     path = rings_path("val")
     assert path == tmp_path / "root" / "2d" / "val.npz" and path.is_file()

@@ -295,6 +295,8 @@ def test_data_root_default_environment_and_argument(tmp_path, monkeypatch):
     monkeypatch.delenv(settings.DATA_ENV, raising=False)
     assert settings.data_root() == settings.REPO_DATA_DIR
     assert mnist.mnist_folder() == settings.REPO_DATA_DIR / "MNIST" / "raw"
+    (tmp_path / "course").mkdir()
+    (tmp_path / "relative").mkdir()
     monkeypatch.setenv(settings.DATA_ENV, str(tmp_path / "course"))
     assert settings.data_root() == tmp_path / "course"
     assert settings.data_root(tmp_path / "mine") == tmp_path / "mine"  # the argument wins

@@ -1,6 +1,7 @@
 """Checks on the project's files: the two dependency lists agree, and the committed notebooks are
 stored executed, without errors, with the smoke switch visible in their first code cell."""
 
+import os
 import re
 from pathlib import Path
 
@@ -119,3 +120,41 @@ def test_notebook_was_stored_in_full_mode_with_visible_smoke_switch(path):
     assert "print(helpers.environment_line())" in parameters.source
     assert "made with Python" in printed, f"{path.name} does not name its versions: re-run it (make notebooks)"
     assert any("# NBVAL_CHECK_OUTPUT" in c.source for c in code_cells)
+
+
+def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_path):
+    """As in Colab: `pip install` of the repository (no checkout on sys.path, no data/ folder), then
+    notebook 01 run from elsewhere. Cheap: a fresh venv sees this environment's site-packages through a
+    .pth path line (whose own .pth files, the editable install among them, are not processed), so only
+    `helpers` is installed into it, from a copy of the repository, without downloading anything."""
+    import shutil
+    import subprocess
+    import sys
+    import sysconfig
+
+    source, venv, work, home = (tmp_path / name for name in ("source", "venv", "work", "home"))
+    shutil.copytree(ROOT / "helpers", source / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "outer.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    env = {**os.environ, "HOME": str(home), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "HELPERS_SMOKE": "1", "PIP_NO_INDEX": "1", "PYTHONPATH": ""}
+    env.pop("HELPERS_DATA", None)  # the default without a checkout: ~/.cache/dl-notebooks
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", source],
+                   check=True, env=env, cwd=tmp_path)
+    work.mkdir()
+    where = subprocess.run([python, "-c", "import helpers; print(helpers.__file__)"], capture_output=True,
+                           text=True, check=True, env=env, cwd=work).stdout
+    assert where.startswith(site), where  # the installed copy, not the checkout
+    shutil.copy(ROOT / "notebooks" / "01_2d_classifier.ipynb", work)  # the kernel runs in the notebook's folder
+    run = subprocess.run([python, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                          work / "01_2d_classifier.ipynb"], env=env, cwd=work, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    executed = nbformat.read(work / "01_2d_classifier.ipynb", as_version=4)
+    assert not [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert (home / ".cache" / "dl-notebooks" / "2d" / "train.npz").is_file()  # regenerated, not read from data/
