@@ -246,9 +246,11 @@ def grading_notebook(submission, exercises: list[Exercise], limits: Limits, modu
 
 
 def imported_modules(notebook) -> list[str]:
-    """The modules the instructor's code cells import (``torch``, ``helpers.checks``...), in order."""
+    """The modules the instructor's code cells import (``torch``, ``helpers.checks``...), in order, up to the
+    last exercise (grading runs no further)."""
+    graded = [i for i, c in enumerate(notebook.cells) if c.metadata.get(KEY)]
     modules = []
-    for cell in notebook.cells:
+    for cell in notebook.cells[: graded[-1] + 1 if graded else None]:
         if cell.cell_type != "code":
             continue
         try:
@@ -598,8 +600,12 @@ def main(argv=None) -> int:
         parser.error(f"{args.submissions} is not a folder")
     out = args.out or args.submissions.resolve().parent / f"{args.submissions.resolve().name}-grades"
     started = time.monotonic()
-    graded = grade_folder(args.submissions, out, args.instructor, args.jobs,
-                          Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout))
+    try:
+        graded = grade_folder(args.submissions, out, args.instructor, args.jobs,
+                              Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout))
+    except (ValueError, RuntimeError) as error:  # output inside the submissions, or a submission wrote to them
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"graded {len(graded)} submissions in {time.monotonic() - started:.0f} s: {out / 'grades.csv'}, "
           f"{out / 'feedback'}/")
     return 0
