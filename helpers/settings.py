@@ -43,9 +43,10 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     if root is None and os.environ.get(DATA_ENV, "").strip():
         root = Path(os.environ[DATA_ENV].strip()).expanduser().resolve()
         if not root.is_dir():  # a typo must not start a 250 MB download into a new folder
-            raise NotADirectoryError(f"{DATA_ENV}={os.environ[DATA_ENV]} is {'a file' if root.exists() else 'not there'}"
-                                     f": it must name an existing folder. Fix the path, `mkdir -p {root}` to "
-                                     f"download the datasets there, or unset {DATA_ENV} to use the default.")
+            what = "a file" if root.exists() else "not there"
+            raise NotADirectoryError(f"{DATA_ENV}={os.environ[DATA_ENV]} is {what}: it must name an existing folder. "
+                                     f"Fix the path, `mkdir -p {root}` to download the datasets there, or unset "
+                                     f"{DATA_ENV} to use the default.")
     if root is None:
         in_checkout = (REPO_DATA_DIR.parent / "pyproject.toml").is_file()
         root = REPO_DATA_DIR if in_checkout else Path.home() / ".cache" / "dl-notebooks"

@@ -139,8 +139,10 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
         "01-dataset": HARDCODED_LEN, "01-train-one-epoch": NO_ZERO_GRAD, "01-mlp": TANH_MLP,
         "01-polar": ATAN_POLAR}))
     save("not_attempted.ipynb", student)
-    crashing = answered(instructor, student, {"01-dataset": cell_of(instructor, "01-dataset").source + "\n" + WRONG_FILE})
-    cell_of(crashing, "01-mlp").source = "1 / 0   # a crash before the definition\n" + cell_of(crashing, "01-mlp").source
+    crashing = answered(instructor, student,
+                        {"01-dataset": cell_of(instructor, "01-dataset").source + "\n" + WRONG_FILE})
+    cell_of(crashing, "01-mlp").source = ("1 / 0   # a crash before the definition\n"
+                                          + cell_of(crashing, "01-mlp").source)
     save("crashing.ipynb", crashing)
     mixed = answered(instructor, student, {"01-mlp": stub["01-mlp"]})
     cell_of(mixed, "01-dataset").source += "\n" + WRONG_FILE

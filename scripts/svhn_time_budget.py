@@ -108,7 +108,8 @@ def main(argv=None) -> int:
     parser.add_argument("--folder", type=Path, help="folder with train_32x32.mat and test_32x32.mat "
                         "(default: official-sized synthetic files in a temporary folder)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where to write the result (default {OUTPUT})")
-    parser.add_argument("--smoke", action="store_true", help="tiny files, smoke mode: checks the script, measures nothing")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny files, smoke mode: checks the script, measures nothing")
     parser.add_argument("--save-executed", type=Path, help="also save the executed notebook there (to read it)")
     parser.add_argument("--cell-timeout", type=int, default=3600)
     args = parser.parse_args(argv)

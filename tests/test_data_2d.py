@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.data import load_rings, make_rings, polar_features, rings_path, save_rings, standardization_stats, standardize, stratified_split
+from helpers.data import (load_rings, make_rings, polar_features, rings_path, save_rings, standardization_stats,
+                          standardize, stratified_split)
 from helpers.data.toy2d import DISC_RADIUS, RING_RADII, RINGS_SPLITS
 
 
@@ -70,7 +71,8 @@ def test_load_rings_rejects_unknown_split():
 
 def test_polar_features_on_known_points():
     points = torch.tensor([[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0], [0.0, -1.0], [1.0, 1.0]])
-    expected = torch.tensor([[1.0, 0.0], [2.0, np.pi / 2], [3.0, np.pi], [1.0, -np.pi / 2], [np.sqrt(2), np.pi / 4]], dtype=torch.float32)
+    expected = torch.tensor([[1.0, 0.0], [2.0, np.pi / 2], [3.0, np.pi], [1.0, -np.pi / 2], [np.sqrt(2), np.pi / 4]],
+                            dtype=torch.float32)
     assert torch.allclose(polar_features(points), expected, atol=1e-6)
 
 

@@ -127,8 +127,9 @@ def test_every_kind_of_files_gets_its_short_label_and_a_summary_with_the_counts(
         sample = load_svhn_splits(folder=copy_without_marker(root, tmp_path / "svhn-sample"))
     assert sample.label == "SVHN sample"
     n_val = round(0.1 * N_TRAIN)
-    assert sample.summary() == (f"data: SVHN sample, {N_TRAIN - n_val:,} train / {n_val:,} validation / {N_TEST:,} "
-                                "test images (real SVHN digits from a sample, NOT the official split: not SVHN results)")
+    assert sample.summary() == (f"data: SVHN sample, {N_TRAIN - n_val:,} train / {n_val:,} validation / "
+                                f"{N_TEST:,} test images (real SVHN digits from a sample, NOT the official split: "
+                                "not SVHN results)")
     assert not sample.test_loaded  # the test file's size comes from its header, its pixels are not read
 
 
