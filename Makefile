@@ -3,7 +3,8 @@
 # Both create ./.venv on first use and reuse it afterwards (reinstalling only when pyproject.toml or
 # constraints.txt changes), with the exact versions pinned in constraints.txt (made with Python 3.11).
 # Options: CONSTRAINTS= (empty: newest versions within pyproject.toml's ranges, e.g. on another Python);
-#          TORCH_INDEX=https://download.pytorch.org/whl/cpu (Linux without a GPU: the CPU-only PyTorch,
+#          TORCH_INDEX=https://download.pytorch.org/whl/cpu (Linux without a GPU: the CPU-only PyTorch, 2.14.1+cpu
+#          beats 2.14.1 from PyPI; its other packages still come from PyPI,
 #          about 200 MB instead of several GB of CUDA libraries).
 
 PYTHON      ?= python3
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(if $(TORCH_INDEX),$(BIN)/python -m pip install $(PIP_C) --index-url $(TORCH_INDEX) torch torchvision)
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install $(PIP_C) --extra-index-url $(TORCH_INDEX) torch torchvision)
 	$(BIN)/python -m pip install $(PIP_C) -e '.[test,lab]'
 	@touch $(STAMP)
 
