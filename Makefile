@@ -51,14 +51,15 @@ test: $(STAMP)
 # Notebook 04 needs SVHN. Without the official files in the data root (checked by checksum) it runs on the
 # SVHN-format files in $(SVHN_SAMPLE) when that folder exists (the course's sample of real SVHN digits: every
 # result it stores then says "SVHN sample"), else it downloads the official files.
-# `make data` downloads MNIST and SVHN first.
+# `make data` downloads MNIST and SVHN first. HELPERS_WIDGETS=0: no widgets (notebook 01's playground) are stored,
+# even when this runs from inside a Jupyter session, where the kernels would otherwise inherit its session name.
 SVHN_SAMPLE ?= ../shared/data/svhn-sample
 notebooks: $(STAMP)
 	@svhn=""; if ! $(BIN)/python -m helpers.data check svhn >/dev/null 2>&1 && [ -d "$(SVHN_SAMPLE)" ]; then \
 		svhn="HELPERS_SVHN=$(abspath $(SVHN_SAMPLE))"; \
 		echo "official SVHN not in the data root: notebook 04 runs on the SVHN sample in $(SVHN_SAMPLE)"; fi; \
 	echo $$svhn HELPERS_SMOKE=0 jupyter nbconvert --execute --inplace $(NB); \
-	env $$svhn HELPERS_SMOKE=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	env $$svhn HELPERS_SMOKE=0 HELPERS_WIDGETS=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=3600 $(NB)
 
 # Download MNIST and SVHN (train and test, about 250 MB) into the data root, checksums verified.
