@@ -86,8 +86,8 @@ def playground_figure(hidden_layers: int = 2, units: int = 8, activation: str = 
     # fixed margins instead of tight_layout (which draws the figure once more): every redraw counts here
     fig, (ax_plane, ax_loss) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.3)
-    plot_decision_boundary(probability, samples, labels, ax=ax_plane, grid_size=80,   # 80²: fine enough, fast
-                           title=f"{hidden_layers}×{units} {activation} on ({features}): training accuracy {accuracy:.1%}")
+    title = f"{hidden_layers}×{units} {activation} on ({features}): training accuracy {accuracy:.1%}"
+    plot_decision_boundary(probability, samples, labels, ax=ax_plane, grid_size=80, title=title)  # 80²: fast enough
     ax_loss.plot(range(1, epochs + 1), losses)
     ax_loss.set(xlabel="epoch (one full-batch step)", ylabel="training loss", yscale="log")
     ax_loss.grid(alpha=0.3)  # major lines only: minor log-scale grid lines cost more to draw than the rest
