@@ -195,3 +195,17 @@ def test_load_checkpoint_errors_name_the_file(tmp_path):
     broken.write_bytes(b"not a checkpoint")
     with pytest.raises(RuntimeError, match="broken.pt"):
         load_checkpoint(broken)
+
+
+def test_checkpoint_stores_and_restores_the_gpu_random_states(tmp_path, monkeypatch):
+    """Exact resume on a GPU needs its generators too (checked with a stand-in CUDA: there is no GPU in CI)."""
+    from helpers import training
+
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [torch.arange(8, dtype=torch.uint8)])
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
+    training.save_checkpoint(tmp_path / "checkpoint.pt", rng_state=training._rng_states())
+    training._set_rng_states(load_checkpoint(tmp_path / "checkpoint.pt")["rng_state"])  # weights_only=True
+    assert len(restored) == 1 and torch.equal(restored[0][0], torch.arange(8, dtype=torch.uint8))
