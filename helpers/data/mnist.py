@@ -142,7 +142,13 @@ def ensure_mnist(root: str | os.PathLike | None = None, download: bool = True) -
                 continue
             warnings.warn(f"{extracted} is damaged ({problem}), probably by an interrupted extraction; "
                           f"extracting it again from {gz_path.name}.", stacklevel=2)
-        _extract(gz_path, extracted)
+        try:
+            _extract(gz_path, extracted)
+        except PermissionError:  # a read-only course copy holding only the .gz files
+            raise PermissionError(f"{folder} is read-only and lacks {extracted.name}, the extracted copy of "
+                                  f"{gz_path.name} that torchvision reads. Extract the .gz files there once "
+                                  "(gunzip -k *.gz), or copy the folder somewhere writable and point HELPERS_DATA "
+                                  "at the copy.") from None
     return folder
 
 
