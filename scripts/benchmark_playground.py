@@ -8,6 +8,7 @@ PNG as the inline backend does (Agg). The 20 interactions cycle through the feat
 levels a student would click through. Target: a median of at most 1 s on a 2-core CPU.
 """
 
+import argparse
 import io
 import itertools
 import statistics
@@ -25,7 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from helpers.playground import ACTIVATIONS, FEATURES, playground_figure  # noqa: E402
 
 
-def main(n=20):
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interactions", type=int, default=20)
+    n = parser.parse_args(argv).interactions
     settings = itertools.cycle(itertools.product(FEATURES, ACTIVATIONS, (0.1, 0.3)))
     playground_figure()  # warm-up: imports, first-call allocations
     seconds, cpu_seconds = [], []
@@ -41,7 +45,8 @@ def main(n=20):
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {n} interactions (retrain + redraw): "
           f"median {statistics.median(seconds):.3f} s wall (min {min(seconds):.3f}, max {max(seconds):.3f}), "
           f"median {statistics.median(cpu_seconds):.3f} s CPU")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -46,3 +46,11 @@ def test_run_summary_names_the_best_epoch():
     history = {"epoch": [1, 2, 3], "val_acc": [0.5, 0.9891, 0.97], "epoch_seconds": [10, 12, 12.4],
                "stopped_early": True}
     assert run_summary(history) == "3 epochs in 34 s; best validation accuracy 98.9% at epoch 2; stopped early"
+
+
+def test_benchmark_live_curves_runs(capsys):
+    """On the suite's synthetic MNIST (smoke mode): the script's code path, not its numbers."""
+    from scripts import benchmark_live_curves
+
+    assert benchmark_live_curves.main(["--epochs", "1", "--redraws", "2"]) == 0
+    assert "of an epoch" in capsys.readouterr().out

@@ -66,3 +66,10 @@ def test_widgets_only_where_a_live_front_end_renders_them(monkeypatch):
     assert widget_frontend()                          # a JupyterLab kernel
     monkeypatch.setenv("HELPERS_WIDGETS", "0")
     assert not widget_frontend()
+
+
+def test_benchmark_playground_runs(capsys):
+    from scripts import benchmark_playground
+
+    assert benchmark_playground.main(["--interactions", "2"]) == 0
+    assert "2 interactions (retrain + redraw): median" in capsys.readouterr().out
