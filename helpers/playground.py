@@ -84,10 +84,10 @@ def playground_figure(hidden_layers: int = 2, units: int = 8, activation: str = 
     with torch.no_grad():
         accuracy = ((probability(samples) > 0.5).float() == labels).float().mean().item()
     # fixed margins instead of tight_layout (which draws the figure once more): every redraw counts here
-    fig, (ax_plane, ax_loss) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.3)
+    fig, (ax_plane, ax_loss) = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1.2, 1]})
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.92, wspace=0.55)
     title = f"{hidden_layers}×{units} {activation} on ({features}): training accuracy {accuracy:.1%}"
-    plot_decision_boundary(probability, samples, labels, ax=ax_plane, grid_size=80, title=title)  # 80²: fast enough
+    plot_decision_boundary(probability, samples, labels, ax=ax_plane, grid_size=60, title=title)  # 60²: smooth enough
     ax_loss.plot(range(1, epochs + 1), losses)
     ax_loss.set(xlabel="epoch (one full-batch step)", ylabel="training loss", yscale="log")
     ax_loss.grid(alpha=0.3)  # major lines only: minor log-scale grid lines cost more to draw than the rest
