@@ -53,11 +53,14 @@ test: $(STAMP)
 # result it stores then says "SVHN sample"), else it downloads the official files.
 # `make data` downloads MNIST and SVHN first. HELPERS_WIDGETS=0: no widgets (notebook 01's playground) are stored,
 # even when this runs from inside a Jupyter session, where the kernels would otherwise inherit its session name.
+# Widget state an earlier run left in a notebook's metadata would survive --inplace, so it is dropped first.
 SVHN_SAMPLE ?= ../shared/data/svhn-sample
 notebooks: $(STAMP)
 	@svhn=""; if ! $(BIN)/python -m helpers.data check svhn >/dev/null 2>&1 && [ -d "$(SVHN_SAMPLE)" ]; then \
 		svhn="HELPERS_SVHN=$(abspath $(SVHN_SAMPLE))"; \
 		echo "official SVHN not in the data root: notebook 04 runs on the SVHN sample in $(SVHN_SAMPLE)"; fi; \
+	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] for nb in \
+		[nbformat.read(p, as_version=4)] if nb.metadata.pop("widgets", None) is not None]' $(NB); \
 	echo $$svhn HELPERS_SMOKE=0 jupyter nbconvert --execute --inplace $(NB); \
 	env $$svhn HELPERS_SMOKE=0 HELPERS_WIDGETS=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=3600 $(NB)
