@@ -94,8 +94,8 @@ def test_mnist_bad_file_is_named_and_nothing_is_extracted(tmp_path, fault):
         bad.write_bytes((folder / "train-labels-idx1-ubyte.gz").read_bytes())
     else:
         html_page(bad)
-    with pytest.raises(CorruptDatasetError, match=re.escape(str(bad))) as error:
-        load_mnist_splits(root=tmp_path)
+    with pytest.raises(CorruptDatasetError, match="MNIST/raw/t10k-labels-idx1-ubyte.gz") as error:
+        load_mnist_splits(root=tmp_path)  # (paths may be shown relative to the checkout: match the tail)
     assert ("web page" in str(error.value)) == (fault == "html") and "Delete it" in str(error.value)
     assert not (folder / "t10k-labels-idx1-ubyte").exists() and leftovers(tmp_path) == []
 
@@ -128,7 +128,7 @@ def test_svhn_bad_file_is_named_with_its_problem(tmp_path, fault, problem):
         warnings.filterwarnings("ignore", "(?s).*checksum")  # a non-official checksum only warns: SVHN samples
         with pytest.raises(CorruptDatasetError) as error:
             load_svhn_splits(root=tmp_path)
-    assert str(bad) in str(error.value) and problem in str(error.value)
+    assert "SVHN/train_32x32.mat" in str(error.value) and problem in str(error.value)
     assert leftovers(tmp_path) == []
 
 
@@ -153,7 +153,7 @@ def test_read_only_helpers_data_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setattr(settings.tempfile, "mkstemp", read_only)
     with pytest.raises(PermissionError, match="read-only") as error:
         ensure_mnist()
-    assert str(folder) in str(error.value) and "HELPERS_DATA" in str(error.value)
+    assert "MNIST/raw" in str(error.value) and "HELPERS_DATA" in str(error.value)
     monkeypatch.undo()
     assert ensure_mnist(root=tmp_path) == folder  # nothing was lost: it works once writable
 
