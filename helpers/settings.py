@@ -58,7 +58,8 @@ def shown_path(path: str | os.PathLike) -> str:
     path, repository = Path(path), REPO_DATA_DIR.parent
     if path.is_relative_to(repository):
         return str(path.relative_to(repository))
-    if path.is_relative_to(repository.parent):  # beside the checkout, e.g. a course's shared data folder
+    if path.is_relative_to(repository.parent) and repository.parent != Path(repository.anchor):
+        # beside the checkout, e.g. a course's shared data folder: no machine path in a stored notebook
         return str(Path("..") / path.relative_to(repository.parent))
     return str(path)
 

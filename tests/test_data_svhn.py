@@ -19,6 +19,7 @@ from helpers.data import downloads, svhn
 from helpers.data import (CorruptDatasetError, DatasetNotFoundError, RandomShift, TensorLoader, channel_stats,
                           load_svhn, load_svhn_splits, svhn_folder, write_synthetic_svhn)
 from helpers.models import CNN
+from helpers.settings import shown_path
 from helpers.training import fit, load_checkpoint, seed_everything
 
 N_TRAIN, N_TEST = 400, 120
@@ -108,8 +109,8 @@ def test_non_official_checksum_is_a_warning_and_the_data_is_not_called_official(
     folder = copy_without_marker(root, tmp_path / "course-subset")
     with pytest.warns(UserWarning, match="official checksum") as caught:
         splits = load_svhn_splits(folder=folder)
-    assert {str(w.message).split(" does not")[0] for w in caught} == {str(folder / "train_32x32.mat"),
-                                                                      str(folder / "test_32x32.mat")}
+    assert {str(w.message).split(" does not")[0] for w in caught} == {shown_path(folder / "train_32x32.mat"),
+                                                                      shown_path(folder / "test_32x32.mat")}
     assert "NOT the official ones" in splits.source and "official SVHN (checksums verified)" not in splits.source
     assert len(splits.train_labels) + len(splits.val_labels) == N_TRAIN
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -78,4 +80,7 @@ def test_print_layer_table_lists_every_layer_and_leaves_the_model_as_it_was(caps
 def test_shown_path_is_relative_inside_the_repository_only(tmp_path):
     from helpers.settings import REPO_DATA_DIR, shown_path
     assert shown_path(REPO_DATA_DIR / "MNIST" / "raw") == "data/MNIST/raw"
-    assert shown_path(tmp_path) == str(tmp_path)
+    beside = REPO_DATA_DIR.parent.parent / "shared" / "data"
+    assert shown_path(beside) == ("../shared/data" if REPO_DATA_DIR.parent.parent != Path("/") else str(beside))
+    if not tmp_path.is_relative_to(REPO_DATA_DIR.parent.parent):  # elsewhere: shown as it is
+        assert shown_path(tmp_path) == str(tmp_path)
