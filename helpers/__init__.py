@@ -20,12 +20,12 @@ __version__ = "0.1.0"
 def environment_line() -> str:
     """One line naming what a notebook ran with, e.g. ``made with Python 3.11.7, torch 2.5.1, ... on cpu``."""
     import platform
+    from importlib.metadata import version
 
     import numpy
     import torch
-    import torchvision
 
     from helpers.training import choose_device
 
     return (f"made with Python {platform.python_version()}, torch {torch.__version__}, torchvision "
-            f"{torchvision.__version__}, numpy {numpy.__version__}, helpers {__version__} on {choose_device().type}")
+            f"{version('torchvision')}, numpy {numpy.__version__}, helpers {__version__} on {choose_device().type}")

@@ -443,7 +443,8 @@ def grade_submission(path: Path, relative: str, course: dict[str, list[Exercise]
             graded.status = "unreadable: the file is empty"
             return graded
         if size > limits.submission_bytes:
-            graded.status = f"unreadable: the file is {size / 2**20:.0f} MB, over {limits.submission_bytes / 2**20:.0f} MB"
+            graded.status = (f"unreadable: the file is {size / 2**20:.0f} MB, "
+                             f"over {limits.submission_bytes / 2**20:.0f} MB")
             return graded
         copy = workdir / "submission.ipynb"
         shutil.copyfile(path, copy)  # the original is never opened again, and never for writing

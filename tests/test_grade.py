@@ -118,7 +118,8 @@ def test_grading_a_folder_of_submissions(tmp_path):
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     grading_samples.write_samples(submissions, only=grading_samples.SMALL_SET)
     before = hashes(submissions)
-    graded = grade.grade_folder(submissions, out, jobs=2, limits=grade.Limits(cell_timeout=10), log=lambda *_, **__: None)
+    graded = grade.grade_folder(submissions, out, jobs=2, limits=grade.Limits(cell_timeout=10),
+                                log=lambda *_, **__: None)
     assert hashes(submissions) == before, "submissions are read-only inputs"
 
     by_file = {g.file: g for g in graded}
@@ -130,7 +131,8 @@ def test_grading_a_folder_of_submissions(tmp_path):
         else:
             assert [r.status for r in g.results] == expected, (name, [(r.status, r.detail) for r in g.results])
             assert g.notebook == "01_2d_classifier" and g.max_points == 9
-    assert [r.points for r in by_file["partly_wrong.ipynb"].results] == grading_samples.PARTIAL_POINTS["partly_wrong.ipynb"]
+    partly_wrong = by_file["partly_wrong.ipynb"]
+    assert [r.points for r in partly_wrong.results] == grading_samples.PARTIAL_POINTS["partly_wrong.ipynb"]
     assert by_file["Alice Smith - lab 1 (2).ipynb"].total == 9
     assert "kernel crashed" in by_file["hostile_then_kernel_crash.ipynb"].status
 

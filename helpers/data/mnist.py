@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torchvision.datasets import MNIST
 
 from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files
 from helpers.data.splits import Splits, balanced_subset, stratified_split  # noqa: F401  (balanced_subset: re-exported)
@@ -55,6 +54,8 @@ def mnist_folder(root: str | os.PathLike | None = None) -> Path:
 
 def mnist_remote_files() -> list[RemoteFile]:
     """The four official files with torchvision's mirrors and md5 checksums."""
+    from torchvision.datasets import MNIST  # here: torchvision takes a second to import
+
     return [RemoteFile(filename, tuple(mirror + filename for mirror in MNIST.mirrors), md5)
             for filename, md5 in MNIST.resources]
 
@@ -168,6 +169,8 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     ensure_mnist(root, download)
+    from torchvision.datasets import MNIST
+
     dataset = MNIST(data_root(root), train=split == "train", download=False)
     return dataset.data, dataset.targets
 

@@ -37,7 +37,6 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 import torch
-from torchvision.datasets import SVHN
 
 from helpers.data.downloads import HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html
 from helpers.data.splits import Splits, stratified_split
@@ -72,6 +71,8 @@ def svhn_remote_file(split: str) -> RemoteFile:
     """The official file of ``split`` ("train" or "test") with torchvision's URL and md5."""
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test' (the 'extra' split is not used), got {split!r}")
+    from torchvision.datasets import SVHN  # here: torchvision takes a second to import, most notebooks never need it
+
     url, filename, md5 = SVHN.split_list[split]
     return RemoteFile(filename, (url,), md5)
 
