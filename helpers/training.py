@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm import tqdm  # the text bar: no widget state for an executed notebook to store
 
-from helpers.settings import atomic_write, smoke_mode
+from helpers.settings import atomic_write, shown_path, smoke_mode
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
 
@@ -280,7 +280,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         _set_rng_states(checkpoint["rng_state"])
         history, best_state, start_epoch = checkpoint["history"], checkpoint["best_model"], checkpoint["epoch"]
         history["interrupted"] = False
-        print(f"Resuming from {checkpoint_path} after epoch {start_epoch}.")
+        print(f"Resuming from {shown_path(checkpoint_path)} after epoch {start_epoch}.")
 
     callbacks = [on_epoch_end] if on_epoch_end is not None else []
     if live:
@@ -332,7 +332,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
     except KeyboardInterrupt:
         history["interrupted"] = True
         done = len(history["epoch"])
-        where = f"; checkpoint {checkpoint_path} holds epoch {done}" if checkpoint_path else ""
+        where = f"; checkpoint {shown_path(checkpoint_path)} holds epoch {done}" if checkpoint_path else ""
         print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
     finally:
         bar.close()
