@@ -65,8 +65,9 @@ def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbf
                            "HELPERS_SMOKE": "1" if smoke else "0"})
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(NOTEBOOK.parent)}})
-        started = time.perf_counter()
+        started, load_before = time.perf_counter(), os.getloadavg()[0]
         client.execute()
+        nb.metadata["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         return nb, time.perf_counter() - started
 
 
@@ -94,6 +95,8 @@ def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
         "date": datetime.date.today().isoformat(),
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}, "
                    f"{'smoke mode' if smoke else 'default parameters'}",
+        # Other programs running at the same time make the run slower, never faster: the load says how busy it was.
+        "load_average_start_end": nb.metadata.get("load_average"),
         "files": "synthetic files in the official .mat layout" if is_synthetic(folder) else "SVHN-format files",
         "n_train_file": images_in(folder / "train_32x32.mat"),
         "n_test_file": images_in(folder / "test_32x32.mat"),
