@@ -24,11 +24,3 @@ def test_smoke_run_records_the_whole_notebook_and_its_timed_parts(tmp_path):
         seconds for part, seconds in result["parts"].items() if part != "everything else")
     assert "smoke mode" in result["machine"] and "synthetic" in result["files"]
     assert (stored.read_bytes() if stored.exists() else None) == before
-
-
-def test_stored_measurement_is_of_official_sized_files_with_default_parameters():
-    """What notebook 04's section 6 prints: a measurement of the whole notebook on official-sized files."""
-    result = json.loads((ROOT / "notebooks" / "04_svhn_cnn.timing.json").read_text())
-    assert (result["n_train_file"], result["n_test_file"]) == (73_257, 26_032)
-    assert "default parameters" in result["machine"]
-    assert set(result["parts"]) >= {"ablations", "final model", "test"}
