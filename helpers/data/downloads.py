@@ -1,20 +1,16 @@
 """Getting dataset files onto disk, with errors a student can act on.
 
-The downloading itself is torchvision's (its URLs, its md5 checksums, its ``download_url``); this
-module adds what a class needs around it:
-
-- a file already on disk is used without going online (a course-provided copy, an offline machine);
-- a download goes to a temporary name and is renamed only once its checksum is right, so an
-  interrupted or corrupt download never leaves a half-written file in the cache;
-- no internet and no files: one :class:`DatasetNotFoundError` that names the files expected, the
-  folder to put them in and where to get them -- not a traceback from deep inside urllib;
-- a file that is there but damaged: :class:`CorruptDatasetError` naming the file (or, for datasets
-  whose copies legitimately differ from the official bytes, only a warning).
+The downloading itself is torchvision's (URLs, md5 checksums, ``download_url``); around it: a file already on
+disk is used without going online; a download is renamed into place only once its checksum is right; no internet
+and no files gives one :class:`DatasetNotFoundError` naming the files, the folder and where to get them (not a
+traceback from deep inside urllib); a damaged file, a :class:`CorruptDatasetError` naming it (or only a warning,
+for datasets whose copies legitimately differ from the official bytes).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import warnings
@@ -23,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.settings import DATA_ENV, atomic_write, shown_path
-
 
 #: Seconds a download may wait for the server: offline behind a firewall that drops packets, the
 #: error comes after this, once (the other files are then not tried), not after minutes per mirror.
@@ -66,6 +61,15 @@ class RemoteFile:
     md5: str
 
 
+def recorded_files(folder: Path, marker: str, files: list[RemoteFile]) -> tuple[list[RemoteFile], bool]:
+    """``files`` with the md5s that a synthetic writer recorded in ``folder/marker``, and True; without the
+    marker, ``files`` as they are and False."""
+    if not (folder / marker).is_file():
+        return files, False
+    md5s = json.loads((folder / marker).read_text())["md5"]
+    return [RemoteFile(f.filename, f.urls, md5s[f.filename]) for f in files], True
+
+
 def md5_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     """Hex md5 digest of a file, read in chunks."""
     digest = hashlib.md5()
@@ -77,18 +81,16 @@ def md5_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
 
 def missing_files_message(dataset: str, folder: Path, files: Sequence[RemoteFile], reason: str = "") -> str:
     """The text of :class:`DatasetNotFoundError`: what is missing, where it goes, where to get it."""
-    lines = [f"{dataset} is not available: these files are missing from {folder}"
-             + (f" and could not be downloaded ({reason})." if reason else ".")]
-    for remote in files:
-        lines.append(f"  - {remote.filename}  (md5 {remote.md5})  from {remote.urls[0]}")
-    lines += [
+    return "\n".join([
+        f"{dataset} is not available: these files are missing from {folder}"
+        + (f" and could not be downloaded ({reason})." if reason else "."),
+        *(f"  - {remote.filename}  (md5 {remote.md5})  from {remote.urls[0]}" for remote in files),
         "To fix it, either:",
         "  - connect to the internet and run again (the files are downloaded automatically), or",
         f"  - download the files above on another machine and copy them into {folder}, or",
         f"  - point {DATA_ENV} (or the root= argument) at a folder that already has them,"
         f" e.g. {DATA_ENV}=/path/to/course/data",
-    ]
-    return "\n".join(lines)
+    ])
 
 
 def _download(remote: RemoteFile, folder: Path) -> None:
@@ -112,21 +114,12 @@ def _download(remote: RemoteFile, folder: Path) -> None:
 
 def ensure_files(dataset: str, folder: str | os.PathLike, files: Sequence[RemoteFile], download: bool = True,
                  checksum_mismatch: str = "error") -> list[Path]:
-    """Make sure every file in ``files`` is in ``folder``; download the missing ones if allowed.
+    """Make sure every file in ``files`` is in ``folder``, downloading the missing ones if allowed; return their paths.
 
-    Args:
-        dataset: name used in messages, e.g. ``"MNIST"``.
-        folder: where the files live (created if needed).
-        download: try to download missing files (torchvision's ``download_url`` and URLs).
-        checksum_mismatch: what to do when a file on disk does not have the official md5:
-            ``"error"`` raises :class:`CorruptDatasetError` (MNIST: the official bytes are the only valid ones);
-            ``"warn"`` warns and uses the file (SVHN: mirrors, course subsets and test fixtures differ,
-            and a structural check after loading catches real damage).
-    Returns:
-        The paths of the files, in the order of ``files``.
-    Raises:
-        DatasetNotFoundError: files are missing and downloading is off or failed.
-        CorruptDatasetError: a file on disk has the wrong checksum (with ``checksum_mismatch="error"``).
+    ``dataset`` names the data in messages (e.g. ``"MNIST"``). ``checksum_mismatch``, for a file on disk without the
+    official md5: ``"error"`` raises :class:`CorruptDatasetError` (MNIST: the official bytes are the only valid ones);
+    ``"warn"`` warns and uses it (SVHN: mirrors, course subsets and test fixtures differ, and a structural check
+    after loading catches real damage). Missing files that cannot be downloaded: :class:`DatasetNotFoundError`.
     """
     if checksum_mismatch not in ("error", "warn"):
         raise ValueError(f"checksum_mismatch must be 'error' or 'warn', got {checksum_mismatch!r}")

@@ -1,29 +1,16 @@
 """MNIST: the official files through torchvision, into tensors once; a synthetic stand-in for tests.
 
-Where the files live: ``<data root>/MNIST/raw/`` (data root: ``data/`` in the repository, or
-``$HELPERS_DATA``, or the ``root=`` argument; see :func:`helpers.settings.data_root`). The four
-official ``.gz`` files are
-
-    train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz  t10k-images-idx3-ubyte.gz  t10k-labels-idx1-ubyte.gz
-
-What :func:`ensure_mnist` guarantees before torchvision reads anything:
-
-- missing ``.gz`` files are downloaded with torchvision's mirrors and md5 checksums
-  (:func:`helpers.data.downloads.ensure_files`); offline, one clear error says what to put where;
-- a ``.gz`` with the wrong checksum raises :class:`CorruptDatasetError` naming the file;
-- torchvision reads the *uncompressed* files next to them. They are extracted here, to a temporary
-  name and renamed when complete, so an interrupted extraction never leaves a truncated file in
-  place; a truncated file left by some other tool is detected (its IDX header gives its size) and
-  extracted again.
-
-:func:`write_synthetic_mnist` writes a tiny, learnable stand-in (digit glyphs, shifted, plus noise) in
-the official format. The test suite uses it so that the real loading path runs without the network.
+The four official files (``train-images-idx3-ubyte.gz``, ``train-labels-idx1-ubyte.gz``, ``t10k-images-...``,
+``t10k-labels-...``) live in ``<data root>/MNIST/raw/`` (:func:`helpers.settings.data_root`). Before torchvision
+reads anything, :func:`ensure_mnist` downloads missing ones (offline: one clear error saying what to put where),
+refuses a wrong checksum, and extracts the *uncompressed* files torchvision reads atomically, so an interrupted
+extraction never leaves a truncated file in place (one left by another tool is seen from its IDX header).
+:func:`write_synthetic_mnist` writes a tiny, learnable stand-in in the official format for the test suite.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import math
 import os
 import shutil
@@ -35,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files
+from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files, recorded_files
 from helpers.data.splits import Splits, balanced_subset, stratified_split  # noqa: F401  (balanced_subset: re-exported)
 from helpers.data.synthetic import synthetic_digits, write_synthetic_mnist  # noqa: F401  (re-exported)
 from helpers.data.transforms import normalize_pixels
@@ -65,16 +52,6 @@ def is_synthetic(root: str | os.PathLike | None = None) -> bool:
     return (mnist_folder(root) / SYNTHETIC_MARKER).is_file()
 
 
-def _expected_files(folder: Path) -> tuple[list[RemoteFile], bool]:
-    """The files to check: the official ones, or the synthetic ones with their recorded checksums."""
-    official = mnist_remote_files()
-    marker = folder / SYNTHETIC_MARKER
-    if not marker.is_file():
-        return official, False
-    md5s = json.loads(marker.read_text())["md5"]
-    return [RemoteFile(f.filename, f.urls, md5s[f.filename]) for f in official], True
-
-
 # --- the IDX format ---------------------------------------------------------------------------------
 
 
@@ -84,11 +61,8 @@ def idx_header(shape: tuple[int, ...]) -> bytes:
 
 
 def idx_problem(path: str | os.PathLike) -> str | None:
-    """Why the IDX file at ``path`` is unusable (``None`` when its size matches its header).
-
-    The header says how many bytes must follow it, so a truncated file (an interrupted extraction)
-    is recognised without reading it all.
-    """
+    """Why the IDX file at ``path`` is unusable (``None`` when its size matches its header): the header says how
+    many bytes follow, so a truncated file (an interrupted extraction) is recognised without reading it all."""
     path = Path(path)
     size = path.stat().st_size
     with open(path, "rb") as file:
@@ -121,19 +95,13 @@ def _extract(gz_path: Path, target: Path) -> None:
 
 
 def ensure_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
-    """Make sure the four MNIST files are present, verified and extracted; return their folder.
+    """Make sure the four MNIST files are present, verified and extracted; return their folder, ``<root>/MNIST/raw``.
 
-    Args:
-        root: data root (default: ``$HELPERS_DATA``, else ``data/`` in the repository).
-        download: download missing ``.gz`` files from torchvision's mirrors (never for synthetic data).
-    Returns:
-        ``<root>/MNIST/raw``, holding the ``.gz`` files and their uncompressed IDX copies.
-    Raises:
-        DatasetNotFoundError: files missing and not downloadable (the message says what to do).
-        CorruptDatasetError: a ``.gz`` file with the wrong checksum or content (named in the message).
+    ``download``: get missing ``.gz`` files from torchvision's mirrors (never for synthetic data). Raises
+    :class:`DatasetNotFoundError` (missing, not downloadable) or :class:`CorruptDatasetError` (naming the file).
     """
     folder = mnist_folder(root)
-    files, synthetic = _expected_files(folder)
+    files, synthetic = recorded_files(folder, SYNTHETIC_MARKER, mnist_remote_files())
     gz_paths = ensure_files("MNIST", folder, files, download=download and not synthetic, checksum_mismatch="error")
     for gz_path in gz_paths:
         extracted = gz_path.with_suffix("")  # what torchvision reads: train-images-idx3-ubyte, ...
@@ -158,14 +126,8 @@ def ensure_mnist(root: str | os.PathLike | None = None, download: bool = True) -
 
 def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
                download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """The images and labels of one official split, read by ``torchvision.datasets.MNIST`` once.
-
-    Args:
-        split: ``"train"`` (60,000 images) or ``"test"`` (10,000 images).
-    Returns:
-        images: (N, 28, 28) uint8, pixel values 0..255 (0 = background);
-        labels: (N,) int64 digits 0..9.
-    """
+    """The images (N, 28, 28) uint8 0..255 (0 = background) and labels (N,) int64 of ``split``, ``"train"``
+    (60,000 images) or ``"test"`` (10,000), read by ``torchvision.datasets.MNIST`` once."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     ensure_mnist(root, download)
@@ -204,12 +166,8 @@ def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float
                       per_class: int | None = None, seed: int = 0, download: bool = True) -> MnistSplits:
     """MNIST as normalised tensors: a stratified validation split, optionally a class-balanced subset.
 
-    Args:
-        val_fraction: share of the official training set held out for validation
-            (1/12: 55,000 train / 5,000 validation).
-        per_class: keep only this many training images per class (e.g. 600 -> 6,000 images), for
-            quick experiments; validation and test sets stay whole.
-        seed: seed of the split and the subset.
+    ``val_fraction`` of the training file is held out (1/12: 55,000 train / 5,000 validation); ``per_class`` keeps
+    only that many training images per class (600 -> 6,000), for quick experiments; ``seed``: split and subset.
     """
     train_pixels, train_labels = load_mnist("train", root, download)
     test_pixels, test_labels = load_mnist("test", root, download)

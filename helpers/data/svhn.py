@@ -1,34 +1,18 @@
 """SVHN: the official ``.mat`` files into tensors once, a leak-free validation split, digit augmentation.
 
-Where the files live: ``<data root>/SVHN/`` (data root: ``data/`` in the repository, or
-``$HELPERS_DATA``, or the ``root=`` argument), or any folder passed as ``folder=`` (e.g. a course
-subset). The two files used are torchvision's (``torchvision.datasets.SVHN.split_list``; the "extra"
-split is not used)::
+The files live in ``<data root>/SVHN/`` or any folder passed as ``folder=`` (e.g. a course subset): torchvision's
+``train_32x32.mat`` (73,257 images) and ``test_32x32.mat`` (26,032; the "extra" split is not used), each holding
+``X``: 32x32x3xN uint8 (row, column, colour, image) and ``y``: Nx1 with 1..10, where 10 means the digit 0.
 
-    train_32x32.mat   73,257 images      test_32x32.mat   26,032 images
-
-each holding ``X``: 32x32x3xN uint8 (row, column, colour, image) and ``y``: Nx1 with 1..10, where 10
-means the digit 0.
-
-What the loading guarantees:
-
-- a missing file is downloaded from torchvision's URL (offline: one clear :class:`DatasetNotFoundError`
-  saying what to put where);
-- a file whose md5 differs from the official one is only a *warning* (mirrors, course subsets and
-  test fixtures differ legitimately); a structural check after loading catches real damage: wrong
-  keys, shapes, dtype or label range, and files scipy cannot read (truncated), all raise
-  :class:`CorruptDatasetError` naming the file;
-- the validation set is a stratified share of the **training file only**, disjoint from what is
-  trained on; the normalisation statistics come from the training split only; and the test file is
-  not read until :meth:`SvhnSplits.load_test` is called, for the final evaluation.
-
-:func:`write_synthetic_svhn` writes a small, learnable stand-in in the official layout (scipy's
-``savemat``); the test suite and smoke mode use it, and every description of it says SYNTHETIC.
+A missing file is downloaded (offline: one clear :class:`DatasetNotFoundError`). An md5 that differs from the
+official one only *warns* (mirrors, course subsets and test fixtures differ legitimately); a structural check after
+loading catches real damage (:class:`CorruptDatasetError` naming the file). The validation set is a stratified
+share of the **training file only**, the normalisation statistics come from the training split only, and the test
+file is not read until :meth:`SvhnSplits.load_test`, for the final evaluation.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from dataclasses import dataclass
@@ -38,7 +22,8 @@ import numpy as np
 import scipy.io
 import torch
 
-from helpers.data.downloads import HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html
+from helpers.data.downloads import (HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html,
+                                    recorded_files)
 from helpers.data.splits import Splits, stratified_split
 from helpers.data.synthetic import synthetic_svhn, write_synthetic_svhn  # noqa: F401  (re-exported)
 from helpers.data.transforms import RandomShift, channel_stats, normalize_images  # noqa: F401  (re-exported)
@@ -49,8 +34,6 @@ from helpers.settings import data_root, shown_path
 SYNTHETIC_MARKER = "SYNTHETIC-SVHN.json"
 SPLITS = ("train", "test")
 IMAGE_SHAPE = (32, 32, 3)  # X is stored as (row, column, colour, image)
-
-
 #: ``HELPERS_SVHN=/some/folder``: read the two ``.mat`` files from there instead of ``<data root>/SVHN``
 #: (``make notebooks`` points it at the course's SVHN sample when the official files are absent).
 SVHN_FOLDER_ENV = "HELPERS_SVHN"
@@ -83,11 +66,8 @@ def is_synthetic(folder: str | os.PathLike | None = None, root: str | os.PathLik
 
 
 def official_files_present(folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> bool:
-    """True when both official files are in the folder and it is not a synthetic stand-in.
-
-    Only looks at names (no checksums, nothing read): cheap enough to decide up front whether a
-    notebook can run on SVHN at all.
-    """
+    """True when both official files are in the folder and it is not a synthetic stand-in. Only looks at names
+    (no checksums, nothing read): cheap enough to decide up front whether a notebook can run on SVHN at all."""
     path = _folder(folder, root)
     return not is_synthetic(path) and all((path / svhn_remote_file(s).filename).is_file() for s in SPLITS)
 
@@ -96,37 +76,24 @@ def ensure_svhn(split: str, folder: str | os.PathLike | None = None, root: str |
                 download: bool = True) -> tuple[Path, bool]:
     """Make sure the file of ``split`` is on disk (downloading it if allowed); nothing is parsed.
 
-    Returns:
-        (path, official): ``official`` is True when its md5 is the official one.
-    Raises:
-        DatasetNotFoundError: missing and not downloadable (the message says what to do).
-    A checksum that differs from the official one (or, for synthetic data, from the recorded one)
-    only warns.
+    Returns (path, official): ``official`` is True when its md5 is the official one. A checksum that differs from
+    the official (or, for synthetic data, the recorded) one only warns; missing: :class:`DatasetNotFoundError`.
     """
     path = _folder(folder, root)
-    remote = svhn_remote_file(split)
-    synthetic = is_synthetic(path)
-    if synthetic:
-        recorded = json.loads((path / SYNTHETIC_MARKER).read_text())["md5"][remote.filename]
-        remote = RemoteFile(remote.filename, remote.urls, recorded)
+    files, synthetic = recorded_files(path, SYNTHETIC_MARKER, [svhn_remote_file(split)])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        [file_path] = ensure_files("SVHN", path, [remote], download=download and not synthetic,
-                                   checksum_mismatch="warn")
+        [file_path] = ensure_files("SVHN", path, files, download=download and not synthetic, checksum_mismatch="warn")
     for warning in caught:  # pass them on, pointing at the caller
         warnings.warn(str(warning.message), warning.category, stacklevel=2)
     return file_path, not caught and not synthetic
 
 
 def read_svhn_mat(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor]:
-    """Read one SVHN ``.mat`` file and check its structure.
+    """Read one SVHN ``.mat`` file: images (N, 3, 32, 32) uint8 (R, G, B), labels (N,) int64 0..9 (10 becomes 0).
 
-    Returns:
-        images: (N, 3, 32, 32) uint8, channels R, G, B;
-        labels: (N,) int64 digits 0..9 (the file's 10 becomes 0).
-    Raises:
-        CorruptDatasetError: scipy cannot read the file (truncated, not a .mat), or ``X``/``y`` are
-            missing or have the wrong shape, dtype or label range. The message names the file.
+    :class:`CorruptDatasetError`, naming the file, when scipy cannot read it (truncated, not a .mat) or ``X``/``y``
+    are missing or have the wrong shape, dtype or label range.
     """
     path = Path(path)
 
@@ -168,7 +135,6 @@ def load_svhn(split: str, folder: str | os.PathLike | None = None, root: str | o
 
 # --- splits ------------------------------------------------------------------------------------------------
 
-
 #: The short name of the data that every printed number and figure title carries, by kind of files.
 DATA_LABELS = {"official": "official SVHN", "sample": "SVHN sample", "synthetic": "SYNTHETIC SVHN"}
 
@@ -196,13 +162,8 @@ class SvhnSplits(Splits):
     test_path: Path = None
 
     def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Read the test file (the first time it is read at all) and normalise it with the training stats.
-
-        Call this once, for the final evaluation, after every choice (architecture, epochs, extra
-        components) has been made on the validation set.
-        Returns:
-            images (N, 3, 32, 32) float32, labels (N,) int64.
-        """
+        """Read the test file (the first time it is read at all), normalised with the training stats: images
+        (N, 3, 32, 32) float32, labels (N,) int64. Once, for the final evaluation, after every choice is made."""
         images, labels = read_svhn_mat(self.test_path)
         self.test_loaded = True
         return normalize_images(images, self.mean, self.std), labels
@@ -215,10 +176,8 @@ class SvhnSplits(Splits):
         return DATA_LABELS[kind]
 
     def summary(self) -> str:
-        """One line: ``data: SVHN sample, 4,500 train / 500 validation / 1,000 test images (...)``.
-
-        The test file's size comes from its header (``scipy.io.whosmat``): its pixels are not read.
-        """
+        """One line: ``data: SVHN sample, 4,500 train / 500 validation / 1,000 test images (...)``. The test file's
+        size comes from its header (``scipy.io.whosmat``): its pixels are not read."""
         [n_test] = [shape[-1] for name, shape, _ in scipy.io.whosmat(self.test_path) if name == "X"] or [0]
         what = {"official SVHN": "the official split, checksums verified",
                 "SVHN sample": "real SVHN digits from a sample, NOT the official split: not SVHN results",
@@ -243,15 +202,10 @@ def load_svhn_splits(folder: str | os.PathLike | None = None, root: str | os.Pat
                      val_fraction: float = 0.1, seed: int = 0, download: bool = True) -> SvhnSplits:
     """SVHN's training file split into normalised train/validation tensors; the test file checked, not read.
 
-    Args:
-        folder: the folder holding the ``.mat`` files (default: ``<data root>/SVHN``).
-        val_fraction: share of the training file held out for validation, per class (at least 0.1:
-            7,326 of the 73,257 official training images).
-        seed: seed of the split.
-    Both files must be there (or downloadable) before anything is trained, so a missing test file is
-    reported now, not after hours of training; but only the training file is read.
-    Files whose checksums are not the official ones load without a warning: ``source``, ``label``
-    ("SVHN sample") and ``summary()`` say so, and a notebook prints them beside every result.
+    ``val_fraction``: share of each class held out for validation (at least 0.1: 7,326 of the 73,257 official
+    training images). Both files must be there (or downloadable) before anything is trained, so a missing test file
+    is reported now, not after hours of training. Files whose checksums are not the official ones load without a
+    warning: ``source``, ``label`` ("SVHN sample") and ``summary()`` say so, printed beside every result.
     """
     if not 0.1 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be at least 0.1 (and below 1), got {val_fraction}")

@@ -1,7 +1,6 @@
 """Small, learnable stand-ins for MNIST and SVHN in their official file formats, for tests and smoke runs.
 
-:func:`write_synthetic_mnist` writes gzipped IDX files, :func:`write_synthetic_svhn` ``.mat`` files, each with
-a marker file recording their checksums: loading then verifies them like official ones, and every
+Each writer adds a marker file recording the checksums: loading then verifies them like official ones, and every
 description of the data says SYNTHETIC. The test suite (``conftest.py``) writes both into its data root.
 """
 
@@ -60,35 +59,36 @@ def _gzip_bytes(payload: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400, seed: int = 0) -> Path:
-    """Write a small synthetic MNIST in the official format (gzipped IDX files) under ``root/MNIST/raw``.
-
-    The images are digit glyphs with random shifts and noise: a model learns them within an epoch
-    or two, so a smoke run shows sane curves. A marker file records their checksums; loading then
-    verifies them like the official ones and labels the data as synthetic everywhere.
+def _write_files(folder: Path, marker: str, dataset: str, contents: dict[str, bytes], **about) -> Path:
+    """Write ``contents`` (file name -> bytes) into ``folder``, then ``marker`` with their md5s and ``about``.
 
     Refuses to overwrite non-synthetic (official) files already in the folder.
-    Returns:
-        The folder written, ``root/MNIST/raw``.
     """
-    from helpers.data.mnist import SYNTHETIC_MARKER, idx_header, mnist_folder, mnist_remote_files
-
-    folder = mnist_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
-    official = mnist_remote_files()
-    if not (folder / SYNTHETIC_MARKER).is_file() and any((folder / f.filename).exists() for f in official):
-        raise FileExistsError(f"{folder} already holds MNIST files that are not synthetic; not overwriting them")
-    md5s = {}
+    if not (folder / marker).is_file() and any((folder / name).exists() for name in contents):
+        raise FileExistsError(f"{folder} already holds {dataset} files that are not synthetic; not overwriting them")
+    for name, content in contents.items():
+        (folder / name).write_bytes(content)
+    md5s = {name: hashlib.md5(content).hexdigest() for name, content in contents.items()}
+    (folder / marker).write_text(json.dumps({"md5": md5s, **about}, indent=1))
+    return folder
+
+
+def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400, seed: int = 0) -> Path:
+    """Write a small synthetic MNIST in the official format (gzipped IDX files) into ``root/MNIST/raw``; return it.
+
+    A model learns its digit glyphs within an epoch or two, so a smoke run shows sane curves.
+    """
+    from helpers.data.mnist import SYNTHETIC_MARKER, idx_header, mnist_folder
+
+    contents = {}
     for prefix, n, split_seed in (("train", n_train, seed), ("t10k", n_test, seed + 1)):
-        images, labels = synthetic_digits(n, split_seed)
-        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
-            filename = f"{prefix}-{kind}-ubyte.gz"
-            content = _gzip_bytes(idx_header(array.shape) + array.tobytes())
-            (folder / filename).write_bytes(content)
-            (folder / filename[:-3]).unlink(missing_ok=True)  # a stale extracted copy would be read instead
-            md5s[filename] = hashlib.md5(content).hexdigest()
-    (folder / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
-                                                       "seed": seed}, indent=1))
+        for kind, array in zip(("images-idx3", "labels-idx1"), synthetic_digits(n, split_seed)):
+            contents[f"{prefix}-{kind}-ubyte.gz"] = _gzip_bytes(idx_header(array.shape) + array.tobytes())
+    folder = _write_files(mnist_folder(root), SYNTHETIC_MARKER, "MNIST", contents, n_train=n_train, n_test=n_test,
+                          seed=seed)
+    for name in contents:
+        (folder / name[:-3]).unlink(missing_ok=True)  # a stale extracted copy would be read instead
     return folder
 
 
@@ -111,27 +111,14 @@ def synthetic_svhn(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600, n_test: int = 200,
                          seed: int = 0, folder: str | os.PathLike | None = None) -> Path:
-    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1).
-
-    Into ``folder`` or ``<root>/SVHN``. A marker file records the checksums (so loading verifies them
-    like official ones, without a warning) and labels the data SYNTHETIC everywhere. Refuses to
-    overwrite non-synthetic files already there.
-    Returns:
-        The folder written.
-    """
-    from helpers.data.downloads import md5_of
+    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1) into ``folder``
+    or ``<root>/SVHN``; return the folder."""
     from helpers.data.svhn import SPLITS, SYNTHETIC_MARKER, _folder, svhn_remote_file
 
-    path = _folder(folder, root)
-    path.mkdir(parents=True, exist_ok=True)
-    names = [svhn_remote_file(s).filename for s in SPLITS]
-    if not (path / SYNTHETIC_MARKER).is_file() and any((path / name).exists() for name in names):
-        raise FileExistsError(f"{path} already holds SVHN files that are not synthetic; not overwriting them")
-    md5s = {}
-    for name, n, split_seed in zip(names, (n_train, n_test), (seed, seed + 1)):
+    contents = {}
+    for split, n, split_seed in zip(SPLITS, (n_train, n_test), (seed, seed + 1)):
         images, labels = synthetic_svhn(n, split_seed)
-        scipy.io.savemat(path / name, {"X": images, "y": labels})
-        md5s[name] = md5_of(path / name)
-    (path / SYNTHETIC_MARKER).write_text(json.dumps({"md5": md5s, "n_train": n_train, "n_test": n_test,
-                                                     "seed": seed}, indent=1))
-    return path
+        scipy.io.savemat(buffer := io.BytesIO(), {"X": images, "y": labels})
+        contents[svhn_remote_file(split).filename] = buffer.getvalue()
+    return _write_files(_folder(folder, root), SYNTHETIC_MARKER, "SVHN", contents, n_train=n_train, n_test=n_test,
+                        seed=seed)
