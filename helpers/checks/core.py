@@ -1,11 +1,6 @@
-"""What every self-check shares: the verdict, the guarded run of the student's code, generic checks.
-
-A check prints one line, ``PASSED: what`` or ``NOT YET: what — hint``, and returns a :class:`Verdict`.
-The student's code runs guarded (:func:`run`): whatever it does -- return ``None``, the wrong type or
-shape, raise, loop forever -- the result is a ``NOT YET`` line, never a traceback or a hang. The one
-exception is deliberate: ``NotImplementedError`` (an exercise not done yet) is re-raised after its
-line, so "Run all" stops at the first exercise left to do.
-"""
+"""What every self-check shares: the verdict, the guarded run of the student's code (:func:`run`: whatever it
+does -- return ``None``, the wrong type or shape, raise, loop forever -- gives a ``NOT YET`` line, never a traceback
+or a hang; only ``NotImplementedError`` is re-raised), and the generic checks."""
 
 import copy
 import functools
@@ -49,8 +44,8 @@ class NotYet(Exception):
     """Raised inside a check's test to fail it with a message, e.g. by :func:`returned`."""
 
 
-class _TimeUp(BaseException):  # a BaseException: a student's ``except Exception`` cannot swallow it
-    pass
+class _TimeUp(BaseException):
+    """A BaseException: a student's ``except Exception`` cannot swallow it."""
 
 
 def report(passed: bool, what: str, hint: str = "", crashed: bool = False) -> Verdict:
@@ -115,11 +110,8 @@ def _warm_up() -> None:
 
 
 def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: float | None = None) -> Verdict:
-    """Run ``test`` -> (passed, detail) guarded, and print its verdict.
-
-    The notebook's random numbers are left as they were; an exception, a hang (``seconds``, default
-    :data:`TIME_LIMIT`) or a :class:`NotYet` becomes a one-line ``NOT YET``.
-    """
+    """Run ``test`` -> (passed, detail) guarded, and print its verdict; the notebook's random numbers are left as
+    they were. An exception, a hang (``seconds``, default :data:`TIME_LIMIT`) or a :class:`NotYet`: one ``NOT YET``."""
     seconds = TIME_LIMIT if seconds is None else seconds
     _warm_up()
 
@@ -144,13 +136,12 @@ def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: flo
 
 def all_of(*checks: Callable[[], Verdict]) -> Verdict:
     """Run the parts of a check in order (each prints its line); stop after one whose code crashed or hung."""
-    passed = True
+    verdicts = []
     for check in checks:
-        verdict = check()
-        passed = passed and bool(verdict)
-        if verdict.crashed:
+        verdicts.append(check())
+        if verdicts[-1].crashed:
             break
-    return Verdict(passed)
+    return Verdict(all(verdicts))
 
 
 def _model(model, name: str) -> nn.Module:
@@ -208,14 +199,11 @@ def check_nonlinear(model, in_features: int, name="the model") -> Verdict:
 
 def check_loss_decreases(model, loss_fn, inputs: torch.Tensor, targets: torch.Tensor, steps: int = 30,
                          lr: float = 0.01, factor: float = 0.5, name="the model") -> Verdict:
-    """A few Adam steps on one small, easy batch bring the loss below ``factor`` × its first value.
+    """A few Adam steps on one small, easy batch bring the loss below ``factor`` × its first value (on a copy).
 
-    A model that can fit anything overfits one small batch quickly; one that cannot (its output
-    squashed by an extra sigmoid/softmax, gradients that do not reach a layer) stays far above.
-    The lowest of the last 5 losses counts, not the very last one: with dropout on, a network that has
-    learned the batch still has a rare step whose loss jumps back up.
-
-    Works on a copy: the student's model is left untouched.
+    A model that can fit anything overfits one small batch quickly; one that cannot (its output squashed by an
+    extra sigmoid/softmax, gradients that do not reach a layer) stays far above. The lowest of the last 5 losses
+    counts: with dropout on, a network that has learned the batch still has a rare step whose loss jumps back up.
     """
     def test():
         trial = copy.deepcopy(_model(model, name)).train()

@@ -16,11 +16,8 @@ def _imbalanced_labels() -> torch.Tensor:
 
 
 def check_validation_split(split: Callable) -> Verdict:
-    """``split(labels, fraction, seed) -> (train_indices, val_indices)`` is disjoint and stratified.
-
-    Leak-free: no index in both parts, together exactly 0..N-1 (positions in the *training* file).
-    Stratified: every class gives ``fraction`` of its images to validation (within one image).
-    """
+    """``split(labels, fraction, seed) -> (train_indices, val_indices)``: no index in both parts, together exactly
+    0..N-1 (positions in the *training* file), every class gives ``fraction`` of its images to validation (±1)."""
     def test():
         labels = _imbalanced_labels()
         train, val = (torch.as_tensor(part).reshape(-1).long() for part in pair(split(labels, 0.1, 0), "split"))
@@ -64,11 +61,8 @@ def check_channel_stats(channel_stats: Callable) -> Verdict:
 
 
 def check_random_shift(random_shift: Callable) -> Verdict:
-    """``random_shift(images (N, C, H, W), max_shift)`` moves each image by its own offset.
-
-    Every output must be its input moved by at most ``max_shift`` pixels in each direction with zeros
-    shifted in (not wrapped around, not mirrored); images get different offsets; 0 changes nothing.
-    """
+    """``random_shift(images (N, C, H, W), max_shift)`` moves each image by its own offset of at most ``max_shift``
+    pixels per direction, zeros shifted in (not wrapped around, not mirrored); 0 changes nothing."""
     def shift_of(image, out, s):
         padded = nn.functional.pad(image, (s, s, s, s))
         h, w = image.shape[-2:]

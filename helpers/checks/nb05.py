@@ -30,13 +30,11 @@ def check_vgg_features(vgg_features: Callable) -> Verdict:
             model = returned(vgg_features(cfg, 1, batch_norm), nn.Module, call="vgg_features")
             if _leaf_types(model) != layers:
                 return False, f"batch_norm={batch_norm}: layers {_leaf_types(model)}, expected {layers}"
-            model.eval()
             with torch.no_grad():
-                shape = tuple(model(torch.zeros(2, 1, 28, 28)).shape)
+                shape = tuple(model.eval()(torch.zeros(2, 1, 28, 28)).shape)
             if shape != (2, 8, 7, 7):
                 return False, f"batch_norm={batch_norm}: (2, 1, 28, 28) -> {shape}, expected (2, 8, 7, 7)"
-            count = count_parameters(model)
-            if count != n_params:
+            if (count := count_parameters(model)) != n_params:
                 return False, f"batch_norm={batch_norm}: {count} parameters, expected {n_params}"
         return True, (f"(2, 1, 28, 28) -> (2, 8, 7, 7), {weights} parameters = (9·1·4 + 4) + (9·4·8 + 8) + "
                       "(9·8·8 + 8)")
@@ -90,8 +88,7 @@ def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> V
 
     def test():
         torch.manual_seed(0)
-        model = make()
-        model.train()
+        model = make().train()
         model(torch.randn(8, 4))  # moves the batch-norm running statistics: they must be saved too
         inputs = torch.randn(5, 4)
         with tempfile.TemporaryDirectory() as folder:
