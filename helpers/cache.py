@@ -1,23 +1,16 @@
 """A small cache of finished training runs, so a notebook of many experiments re-runs in seconds.
 
-A run is keyed by its configuration (a JSON-able dict: model, data, optimiser, seed, epochs...) *and by
-the code that computes it*: the source of the ``compute`` function and of every function of its own
-module (a notebook's cells) that it calls, directly or not (:func:`code_fingerprint`). Editing an
-experiment therefore never silently returns old numbers. Edits to ``helpers`` itself are not seen:
-pass ``version=`` (bump it) or recompute. The result (history and final metrics, JSON-able) is stored
-as ``<cache>/<name>-<hash>.json``:
+A run is keyed by its configuration (a JSON-able dict: model, data, optimiser, seed, epochs...) *and by the code
+that computes it* (:func:`code_fingerprint`), so editing an experiment never silently returns old numbers. Edits to
+``helpers`` itself are not seen: bump ``version=`` or recompute. The result (JSON-able) is stored as
+``<cache>/<name>-<hash>.json``, written atomically; a corrupt or mismatched entry is reported and recomputed, never
+trusted; ``recompute=True`` (or ``HELPERS_RECOMPUTE=1``) trains again.
 
-- written atomically (temporary file + rename): an interrupted write never leaves a broken entry;
-- a corrupt or mismatched entry is reported and recomputed, never trusted;
-- smoke mode has its own folder, so a smoke run never reads (or pollutes) the full-mode cache;
-- ``recompute=True`` (or ``HELPERS_RECOMPUTE=1``) ignores what is stored and trains again.
-
-Where: ``<data root>/cache/{full,smoke}``; ``HELPERS_CACHE=/some/folder`` puts it elsewhere (e.g. an empty
-folder to time a run from scratch). A data root the user cannot write to -- a course-provided, read-only
-copy of the datasets -- is never written into: the cache then goes to ``~/.cache/dl-notebooks/cache``.
-A cache that cannot be written at all only costs speed: the result is returned with a warning.
-
-Instructors demo from a warm cache; students set ``RECOMPUTE = True`` and watch the runs happen.
+Where: ``<data root>/cache/{full,smoke}`` (smoke mode never reads or pollutes the full-mode cache), or
+``$HELPERS_CACHE`` (e.g. an empty folder, to time a run from scratch). A read-only data root (a course-provided
+copy) is never written into: the cache then goes to ``~/.cache/dl-notebooks/cache``. A cache that cannot be written
+at all only costs speed: the result is returned with a warning. Instructors demo from a warm cache; students set
+``RECOMPUTE = True`` and watch the runs happen.
 """
 
 from __future__ import annotations
@@ -49,11 +42,8 @@ def _writable(folder: Path) -> bool:
 
 
 def cache_dir(root: str | os.PathLike | None = None) -> Path:
-    """The cache folder of the current mode: ``.../full``, or ``.../smoke`` in smoke mode.
-
-    Its parent is, in this order: ``$HELPERS_CACHE`` (unless ``root`` is given); ``<data root>/cache``
-    when the data root is writable; otherwise :data:`USER_CACHE_DIR`.
-    """
+    """The cache folder of the current mode, ``.../full`` or ``.../smoke``, in ``$HELPERS_CACHE`` (unless ``root``
+    is given), else ``<data root>/cache`` when the data root is writable, else :data:`USER_CACHE_DIR`."""
     mode = "smoke" if smoke_mode() else "full"
     if root is None and os.environ.get(CACHE_ENV, "").strip():
         return Path(os.environ[CACHE_ENV].strip()).expanduser().resolve() / mode
@@ -118,17 +108,12 @@ def _write_atomically(path: Path, payload: dict) -> None:
 
 def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: bool | None = None,
                folder: str | os.PathLike | None = None, version: str | int = 0) -> dict:
-    """Return ``compute()``'s result for ``config``, from the cache when it is there.
+    """``compute()``'s result (a JSON-able dict) for ``config``, from the cache when it is there, with ``"cached"``
+    True when it was loaded, False when computed.
 
-    Args:
-        name: a readable prefix for the file name (e.g. ``"optimiser-adam"``).
-        config: everything that determines the run; JSON-able. Change anything -> a new entry.
-        compute: trains and returns a JSON-able dict (e.g. ``{"history": ..., "test_acc": ...}``).
-        recompute: ignore the stored entry (default: ``$HELPERS_RECOMPUTE`` == 1).
-        folder: the cache folder (default: :func:`cache_dir`).
-        version: bump it after changing code the key cannot see (e.g. in ``helpers``).
-    Returns:
-        The result dict, with ``"cached"`` set to True when it was loaded, False when computed.
+    ``name``: a readable prefix for the file name (e.g. ``"optimiser-adam"``); ``config``: everything that determines
+    the run, JSON-able; ``recompute`` (default: ``$HELPERS_RECOMPUTE`` == 1): ignore the stored entry; ``folder``
+    (default: :func:`cache_dir`); ``version``: bump it after changing code the key cannot see (e.g. in ``helpers``).
     """
     if recompute is None:
         recompute = os.environ.get(RECOMPUTE_ENV, "").strip() in {"1", "true", "yes"}

@@ -14,15 +14,8 @@ from torch import nn
 
 
 class LinearClassifier(nn.Module):
-    """One affine layer: logits = x W^T + b.
-
-    Args:
-        in_features: size D of each input vector.
-        n_outputs: 1 for a binary classifier (one logit, use ``BCEWithLogitsLoss``),
-            C for C classes (use ``CrossEntropyLoss``).
-    Shapes:
-        input (N, D) -> output (N, n_outputs)
-    """
+    """One affine layer: logits = x W^T + b, (N, in_features) -> (N, n_outputs). ``n_outputs``: 1 for a binary
+    classifier (one logit, use ``BCEWithLogitsLoss``), C for C classes (use ``CrossEntropyLoss``)."""
 
     def __init__(self, in_features: int, n_outputs: int = 1):
         super().__init__()
@@ -33,20 +26,12 @@ class LinearClassifier(nn.Module):
 
 
 class MLP(nn.Module):
-    """A multi-layer perceptron built from a list of layer sizes.
+    """A multi-layer perceptron built from ``layer_sizes``: [input size, hidden sizes..., output size].
 
-    ``MLP([2, 16, 16, 1])`` is Linear(2,16) -> ReLU -> Linear(16,16) -> ReLU -> Linear(16,1).
-    Every hidden layer is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``; the last
-    layer is a plain ``Linear`` that outputs logits.
-
-    Args:
-        layer_sizes: [input size, hidden sizes..., output size]; at least two entries.
-        activation: module class used after each hidden layer (default ``nn.ReLU``).
-        batch_norm: insert ``BatchNorm1d`` after each hidden ``Linear``.
-        dropout: dropout probability after each hidden activation (0 = none).
-        flatten: flatten each input to a vector first (lets images (N, C, H, W) go in directly).
-    Shapes:
-        input (N, layer_sizes[0]) (or (N, ...) with ``flatten``) -> output (N, layer_sizes[-1])
+    ``MLP([2, 16, 16, 1])`` is Linear(2,16) -> ReLU -> Linear(16,16) -> ReLU -> Linear(16,1): every hidden layer is
+    ``Linear -> [BatchNorm1d if batch_norm] -> activation -> [Dropout if dropout > 0]``, the last a plain ``Linear``
+    that outputs logits. Input (N, layer_sizes[0]) -> output (N, layer_sizes[-1]); with ``flatten``, any (N, ...)
+    input is flattened first (images (N, C, H, W) go in directly).
     """
 
     def __init__(self, layer_sizes: Sequence[int], activation: type[nn.Module] = nn.ReLU,
@@ -87,9 +72,8 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 def print_layer_table(model: nn.Module, input_shape: Sequence[int]) -> None:
     """Print every layer of ``model`` (modules without sub-modules) with its output shape and parameters.
 
-    Notebook 03 writes the idea out (``trace_shapes``: a forward hook on every layer); later notebooks
-    call this. One zero tensor of ``input_shape``, e.g. ``(1, 3, 32, 32)``, is run through the model in
-    eval mode without gradients; the hooks are removed afterwards, also on an error.
+    Notebook 03 writes the idea out (``trace_shapes``: a forward hook on every layer). One zero tensor of
+    ``input_shape``, e.g. ``(1, 3, 32, 32)``, runs through the model in eval mode; the hooks are always removed.
     """
     rows, hooks = [], []
     for name, module in model.named_modules():
@@ -124,23 +108,12 @@ class CNN(nn.Module):
         AdaptiveMaxPool 1x1 -> Flatten                # (N, 32)
         Linear(32 -> 10)                              # (N, 10) logits
 
-    Each block is ``convs_per_block`` times ``Conv -> [BatchNorm2d] -> activation``, then max pooling
-    (pooling is skipped once the feature map is down to 1x1 -- so the same model works on 8x8 digits,
-    28x28 MNIST and 32x32 SVHN).
-
-    Args:
-        channels: output channels of each block, e.g. ``[8, 16, 32]``.
-        in_channels: 1 for grey images, 3 for colour.
-        n_classes: size of the output.
-        kernel_size: side of the square kernels (odd; padded to keep the size).
-        convs_per_block: convolutions before each pooling (2 gives VGG-style blocks).
-        batch_norm: ``BatchNorm2d`` after every convolution.
-        activation: module class after every convolution (default ``nn.ReLU``).
-        global_pool: ``"max"`` or ``"avg"``: how the last feature map is reduced to one vector.
-        dropout: dropout probability before the final linear layer (0 = none).
-        hidden: optional size of a hidden dense layer between the pool and the output.
-    Shapes:
-        input (N, in_channels, H, W) -> output (N, n_classes)
+    Each block (``channels``: the output channels of each) is ``convs_per_block`` times ``Conv -> [BatchNorm2d if
+    batch_norm] -> activation`` (2 gives VGG-style blocks), then max pooling, skipped once the feature map is down
+    to 1x1 -- so the same model works on 8x8 digits, 28x28 MNIST and 32x32 SVHN. Kernels are square, odd, padded
+    to keep the size. ``global_pool`` (``"max"`` or ``"avg"``) reduces the last map to one vector; then an optional
+    ``hidden`` dense layer, dropout (if ``dropout`` > 0) and the output layer.
+    Input (N, in_channels, H, W) -> output (N, n_classes).
     """
 
     def __init__(self, channels: Sequence[int], in_channels: int = 1, n_classes: int = 10,
@@ -155,8 +128,7 @@ class CNN(nn.Module):
         if global_pool not in ("max", "avg"):
             raise ValueError(f"global_pool must be 'max' or 'avg', got {global_pool!r}")
         self.channels, self.in_channels = list(channels), in_channels
-        blocks = []
-        n_in = in_channels
+        blocks, n_in = [], in_channels
         for n_out in channels:
             layers: list[nn.Module] = []
             for _ in range(convs_per_block):
@@ -189,9 +161,7 @@ class _PoolIfLarger(nn.Module):
     """2x2 max pooling, or nothing when the feature map is already 1 pixel high or wide."""
 
     def forward(self, x):
-        if min(x.shape[-2:]) < 2:
-            return x
-        return nn.functional.max_pool2d(x, 2)
+        return x if min(x.shape[-2:]) < 2 else nn.functional.max_pool2d(x, 2)
 
     def extra_repr(self) -> str:
         return "kernel_size=2 (skipped below 2x2)"
@@ -202,10 +172,8 @@ class _PoolIfLarger(nn.Module):
 
 def mnist_best_mlp() -> MLP:
     """Notebook 03's best MLP: 784-512-512-10 with BatchNorm after each hidden layer (671,754 parameters).
-
     Recipe used there: Adam with a one-cycle learning rate (max 3e-3, stepped every batch), batch size 128,
-    6 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output (N, 10) logits.
-    """
+    6 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output (N, 10) logits."""
     return MLP([784, 512, 512, 10], batch_norm=True, flatten=True)
 
 
@@ -223,12 +191,10 @@ def mnist_best_cnn(channels_last: bool = True) -> nn.Sequential:
         Conv 3x3 (32->64) -> MaxPool -> BN -> ReLU   # (N, 64, 3, 3)
         AdaptiveMaxPool 1x1 -> Flatten -> Linear(64 -> 10)
 
-    It is ``CNN([16, 32, 64], batch_norm=True)`` with a 5x5 first kernel and max pooling moved before
-    batch norm and ReLU (max pooling commutes with ReLU; BN then normalises the pooled maps), which
-    does the per-pixel work on a quarter of the pixels. ``channels_last`` stores the conv weights in
-    NHWC order, for which PyTorch's CPU max pooling is several times faster.
-
-    Recipe used there: Adam with a one-cycle learning rate (max 5e-3, stepped every batch), batch size
+    It is ``CNN([16, 32, 64], batch_norm=True)`` with a 5x5 first kernel and max pooling moved before batch norm
+    and ReLU (they commute; BN then normalises the pooled maps): the per-pixel work is done on a quarter of the
+    pixels. ``channels_last`` stores the conv weights in NHWC order, for which CPU max pooling is several times
+    faster. Recipe used there: Adam with a one-cycle learning rate (max 5e-3, stepped every batch), batch size
     128, 3 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output (N, 10) logits.
     """
     model = nn.Sequential(_conv_pool_bn(1, 16, 5), _conv_pool_bn(16, 32, 3), _conv_pool_bn(32, 64, 3),

@@ -16,13 +16,7 @@ from torch.nn import functional as F
 
 
 def polar_features(points: torch.Tensor) -> torch.Tensor:
-    """Cartesian (x, y) -> polar (r, φ).
-
-    Args:
-        points: (N, 2) tensor of x, y coordinates.
-    Returns:
-        (N, 2) tensor: r = sqrt(x² + y²) and φ = atan2(y, x) in (-π, π].
-    """
+    """Cartesian (x, y) -> polar (r, φ): (N, 2) points -> (N, 2) r = sqrt(x² + y²), φ = atan2(y, x) in (-π, π]."""
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"polar_features expects an (N, 2) tensor of points, got shape {tuple(points.shape)}")
     x, y = points[:, 0], points[:, 1]
@@ -33,28 +27,18 @@ def polar_features(points: torch.Tensor) -> torch.Tensor:
 
 
 def normalize_pixels(images: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels p in 0..255 -> floats x = 2·p/255 - 1 in [-1, 1], with a channel dimension.
+    """uint8 pixels p in 0..255, (N, 28, 28) -> float32 x = 2·p/255 - 1 in [-1, 1], (N, 1, 28, 28).
 
     The same as torchvision's ``ToTensor()`` (p/255) followed by ``Normalize(mean=0.5, std=0.5)``.
-
-    Args:
-        images: (N, 28, 28) uint8.
-    Returns:
-        (N, 1, 28, 28) float32.
     """
     return (images.float() * (2 / 255) - 1).unsqueeze(1)
 
 
 def channel_stats(images: torch.Tensor, chunk_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and standard deviation of pixel values scaled to [0, 1].
+    """Per-channel mean and std, (C,) float32 each, of (N, C, H, W) pixels: uint8 (scaled to [0, 1]) or float.
 
     Computed in chunks (sums of x and x² in float64), so the 73,257 uint8 training images are never
     converted to float all at once.
-
-    Args:
-        images: (N, C, H, W), uint8 (0..255) or float (already in [0, 1]).
-    Returns:
-        mean, std: (C,) float32.
     """
     total = torch.zeros(images.shape[1], dtype=torch.float64)
     total_sq = torch.zeros_like(total)
@@ -76,12 +60,8 @@ def normalize_images(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
 
 
 def standardization_stats(features: torch.Tensor, dim: int | tuple[int, ...] = 0):
-    """Mean and standard deviation of ``features`` over ``dim`` (compute them on training data only).
-
-    Returns:
-        (mean, std) with the reduced dims kept (so they broadcast against ``features``);
-        a std of 0 is replaced by 1 so that constant features do not divide by zero.
-    """
+    """Mean and std of ``features`` over ``dim`` (on training data only), reduced dims kept so they broadcast;
+    a std of 0 becomes 1, so that constant features do not divide by zero."""
     mean = features.mean(dim=dim, keepdim=True)
     std = features.std(dim=dim, keepdim=True)
     return mean, torch.where(std > 0, std, torch.ones_like(std))
@@ -99,15 +79,10 @@ def random_affine(pixels: torch.Tensor, degrees: float = 20.0, scale: float = 0.
                   shift: float = 1.0, ink: float = 0.3) -> torch.Tensor:
     """Randomly rotate, scale, shear, shift and lighten/darken each 8x8 digit of a batch on its own.
 
-    Written out and explained in notebook 02; this copy is for scripts and later notebooks.
-
-    Args:
-        pixels: (N, 64) images in [0, 1], each an 8x8 image read row by row.
-        degrees, scale, shear, ink: largest rotation (degrees), relative zoom, shear factor and relative
-            change of ink; each amount is drawn uniformly in [-max, max] per image.
-        shift: largest shift in pixels, per direction.
-    Returns:
-        (N, 64) tensor in [0, 1]. Draws from PyTorch's global generator (seed it for repeatable runs).
+    Written out and explained in notebook 02; this copy is for scripts and later notebooks. ``pixels``: (N, 64) in
+    [0, 1], 8x8 images read row by row -> (N, 64) in [0, 1]. Each amount is drawn uniformly in [-max, max] per image:
+    rotation ``degrees``, relative zoom ``scale``, ``shear`` factor, ``shift`` in pixels, relative change of ``ink``.
+    Draws from PyTorch's global generator (seed it for repeatable runs).
     """
     if pixels.ndim != 2 or pixels.shape[1] != 64:
         raise ValueError(f"random_affine expects (N, 64) batches of 8x8 images, got shape {tuple(pixels.shape)}")
@@ -130,21 +105,14 @@ def random_affine(pixels: torch.Tensor, degrees: float = 20.0, scale: float = 0.
 
 
 class RandomShift:
-    """Shift every image of a batch by its own random offset of up to ``max_shift`` pixels.
+    """Shift every image of a batch, (N, C, H, W) -> same shape, dtype and device, by its own random offset of up
+    to ``max_shift`` pixels in each direction.
 
-    The same as torchvision's ``RandomCrop(32, padding=max_shift)``, but for a whole batch of
-    tensors at once (one gather, no per-image Python), so it costs next to nothing on a CPU. Digits
-    are never flipped: a mirrored 2 or 5 is not a digit. Pixels shifted in from outside are
-    ``fill`` (0 = the mean colour, once the images are normalised).
-
+    The same as torchvision's ``RandomCrop(32, padding=max_shift)``, but for a whole batch of tensors at once (one
+    gather, no per-image Python), so it costs next to nothing on a CPU. Digits are never flipped: a mirrored 2 or 5
+    is not a digit. Pixels shifted in are ``fill`` (0 = the mean colour, once the images are normalised).
+    ``generator``: for the offsets (default: torch's global one, seeded by ``seed_everything``).
     Use it as ``fit(..., batch_transform=RandomShift(2))``: it is applied to training batches only.
-
-    Args:
-        max_shift: largest shift in pixels, in each direction, vertically and horizontally.
-        generator: ``torch.Generator`` for the offsets (default: torch's global one, seeded by
-            ``seed_everything``; a resumed run continues the same stream).
-    Shapes:
-        (N, C, H, W) -> (N, C, H, W), same dtype and device.
     """
 
     def __init__(self, max_shift: int = 2, fill: float = 0.0, generator: torch.Generator | None = None):
@@ -155,8 +123,7 @@ class RandomShift:
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         if self.max_shift == 0:
             return images
-        n, _, height, width = images.shape
-        s = self.max_shift
+        (n, _, height, width), s = images.shape, self.max_shift
         padded = torch.nn.functional.pad(images, (s, s, s, s), value=self.fill)
         offsets = torch.randint(0, 2 * s + 1, (2, n), generator=self.generator).to(images.device)
         rows = (torch.arange(height, device=images.device) + offsets[0][:, None])[:, None, :, None]  # (N,1,H,1)
