@@ -13,14 +13,8 @@ CLASS_COLORS = ("tab:blue", "tab:orange")
 
 
 def plot_history(history: dict, title: str | None = None, axes=None):
-    """Learning curves: loss and accuracy per epoch, training vs validation.
-
-    Args:
-        history: the dict returned by ``helpers.training.fit``.
-        axes: two matplotlib axes to draw on (default: a new 1×2 figure).
-    Returns:
-        The figure.
-    """
+    """Learning curves of a ``helpers.training.fit`` history: loss and accuracy per epoch, training vs validation,
+    on two matplotlib ``axes`` (default: a new 1×2 figure). Returns the figure."""
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     else:
@@ -79,13 +73,7 @@ class LiveCurves:
 
 
 def plot_points(samples, labels, ax=None, title: str | None = None, class_names=("class 0", "class 1")):
-    """Scatter plot of 2D points coloured by their (0/1) label.
-
-    Args:
-        samples: (N, 2) array or tensor; labels: (N,) of 0/1.
-    Returns:
-        The axes.
-    """
+    """Scatter plot of 2D points, (N, 2) array or tensor, coloured by their (N,) 0/1 labels. Returns the axes."""
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     samples, labels = np.asarray(samples), np.asarray(labels).reshape(-1)
@@ -103,15 +91,12 @@ def plot_points(samples, labels, ax=None, title: str | None = None, class_names=
 
 def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor], samples, labels,
                            ax=None, title: str | None = None, grid_size: int = 200, margin: float = 0.3):
-    """A binary classifier's probability over the plane, its 0.5 boundary, and the data on top.
+    """A binary classifier's probability over the plane, its 0.5 boundary, and the data (N, 2), labels (N,) 0/1, on
+    top. Returns the axes.
 
-    Args:
-        probability_fn: maps an (M, 2) float tensor of points (x, y) to (M,) or (M, 1)
-            probabilities of class 1. Feature transforms (e.g. to polar coordinates) belong
-            inside it, so that the boundary is always drawn in the original (x, y) plane.
-        samples: (N, 2) points; labels: (N,) 0/1.
-    Returns:
-        The axes.
+    ``probability_fn`` maps an (M, 2) float tensor of points (x, y) to (M,) or (M, 1) probabilities of class 1.
+    Feature transforms (e.g. to polar coordinates) belong inside it, so that the boundary is always drawn in the
+    original (x, y) plane.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))

@@ -38,10 +38,7 @@ class TensorLoader:
             raise ValueError(f"all tensors need the same first dimension, got {[len(t) for t in tensors]}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.tensors = tensors
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.tensors, self.batch_size, self.shuffle, self.drop_last = tensors, batch_size, shuffle, drop_last
         self.generator = generator
 
     @property

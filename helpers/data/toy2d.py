@@ -38,11 +38,9 @@ def make_rings(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         annotations: (n,) int64 in {0, 1}, exactly n // 2 ones.
     """
     rng = np.random.default_rng(seed)
-    n_ring = n // 2
-    n_disc = n - n_ring
+    n_ring, n_disc = n // 2, n - n // 2
     r_disc = DISC_RADIUS * np.sqrt(rng.uniform(0.0, 1.0, n_disc))
-    lo, hi = RING_RADII
-    r_ring = np.sqrt(rng.uniform(lo**2, hi**2, n_ring))
+    r_ring = np.sqrt(rng.uniform(RING_RADII[0] ** 2, RING_RADII[1] ** 2, n_ring))
     radius = np.concatenate([r_disc, r_ring])
     angle = rng.uniform(-np.pi, np.pi, n)
     samples = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
