@@ -243,7 +243,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         scheduler=None, patience: int | None = None, restore_best: bool = False,
         batch_transform=None, checkpoint_path: str | Path | None = None, resume: bool = False,
         config: dict | None = None, progress: bool | None = None, live: bool = False,
-        on_epoch_end=None) -> dict:
+        on_epoch_end=None, name: str | None = None) -> dict:
     """Train for up to ``epochs`` epochs, evaluating on ``val_loader`` after each one.
 
     Args:
@@ -260,6 +260,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         live: redraw the learning curves in place after every epoch (``helpers.plotting.LiveCurves``);
             an executed notebook stores the final figure and the summary line.
         on_epoch_end: ``f(history)``, called after every epoch (``live`` adds the live curves to it).
+        name: what the run is called in its summary line and the live figure's title (e.g. the data it ran on).
     Returns:
         history: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
         ``epoch_seconds`` (one entry per epoch; seconds of training + validation), plus
@@ -285,7 +286,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
     callbacks = [on_epoch_end] if on_epoch_end is not None else []
     if live:
         from helpers.plotting import LiveCurves  # matplotlib only when asked for
-        callbacks.append(LiveCurves())
+        callbacks.append(LiveCurves(title=name and f"{name}: learning curves"))
     # One bar over all batches of all epochs: it moves even when an epoch takes minutes.
     show_bar = _progress_enabled(progress, live)
     line = _DisplayLine() if show_bar and _in_notebook() else None
@@ -336,10 +337,11 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
     finally:
         bar.close()
+    summary = (f"[{name}] " if name else "") + run_summary(history)
     if line is not None:
-        line.handle.update({"text/plain": run_summary(history)}, raw=True)
+        line.handle.update({"text/plain": summary}, raw=True)
     elif show_bar or live:
-        print(run_summary(history))
+        print(summary)
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
