@@ -66,7 +66,12 @@ def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbf
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(NOTEBOOK.parent)}})
         started, load_before = time.perf_counter(), os.getloadavg()[0]
-        client.execute()
+        try:
+            client.execute()
+        finally:  # also after a failing cell: the cells that ran say where the time went
+            partial = Path(tempfile.gettempdir()) / "svhn_time_budget.partial.ipynb"
+            nbformat.write(nb, partial)
+            print(f"executed notebook (as far as it ran) written to {partial}", flush=True)
         nb.metadata["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         return nb, time.perf_counter() - started
 
