@@ -107,6 +107,13 @@ class _DisplayLine:
         pass
 
 
+def progress(iterable, desc: str = "", disable: bool = False):
+    """``iterable`` with a progress bar for a loop of your own: in a notebook one text line updated in place (no
+    widget state for an executed notebook to store; it ends at 100%), elsewhere tqdm's usual bar."""
+    line = _DisplayLine() if not disable and _in_notebook() else None
+    return tqdm(iterable, desc=desc, disable=disable, file=line, mininterval=0.5)
+
+
 def _in_notebook() -> bool:
     """True inside a Jupyter kernel (JupyterLab, Colab, nbconvert, nbval); False in a terminal or a script."""
     try:

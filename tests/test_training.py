@@ -209,3 +209,22 @@ def test_checkpoint_stores_and_restores_the_gpu_random_states(tmp_path, monkeypa
     training.save_checkpoint(tmp_path / "checkpoint.pt", rng_state=training._rng_states())
     training._set_rng_states(load_checkpoint(tmp_path / "checkpoint.pt")["rng_state"])  # weights_only=True
     assert len(restored) == 1 and torch.equal(restored[0][0], torch.arange(8, dtype=torch.uint8))
+
+
+def test_progress_in_a_notebook_is_one_text_line_that_ends_at_100_percent(monkeypatch):
+    """helpers.training.progress: what an executed notebook stores is the bar's last state, plain text."""
+    import IPython.display
+
+    import helpers.training as training
+
+    shown = []
+
+    class Handle:
+        def update(self, data, raw=False):
+            shown.append(data["text/plain"])
+
+    monkeypatch.setattr(training, "_in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda *args, **kwargs: Handle())
+    assert list(training.progress(range(4), desc="SGD")) == [0, 1, 2, 3]
+    assert shown and shown[-1].startswith("SGD: 100%") and "4/4" in shown[-1]
+    assert list(training.progress(range(3), disable=True)) == [0, 1, 2]
