@@ -107,11 +107,16 @@ class _DisplayLine:
         pass
 
 
-def progress(iterable, desc: str = "", disable: bool = False):
+def _text_bar(disable: bool, **tqdm_args) -> tuple[tqdm, _DisplayLine | None]:
+    """A tqdm bar and, in a notebook, the :class:`_DisplayLine` it is written to (else None)."""
+    line = _DisplayLine() if not disable and _in_notebook() else None
+    return tqdm(disable=disable, file=line, mininterval=0.5, **tqdm_args), line
+
+
+def progress(iterable, desc: str = "", disable: bool = False) -> tqdm:
     """``iterable`` with a progress bar for a loop of your own: in a notebook one text line updated in place (no
     widget state for an executed notebook to store; it ends at 100%), elsewhere tqdm's usual bar."""
-    line = _DisplayLine() if not disable and _in_notebook() else None
-    return tqdm(iterable, desc=desc, disable=disable, file=line, mininterval=0.5)
+    return _text_bar(disable, iterable=iterable, desc=desc)[0]
 
 
 def _in_notebook() -> bool:
@@ -296,9 +301,8 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         callbacks.append(LiveCurves(title=name and f"{name}: learning curves"))
     # One bar over all batches of all epochs: it moves even when an epoch takes minutes.
     show_bar = _progress_enabled(progress, live)
-    line = _DisplayLine() if show_bar and _in_notebook() else None
-    bar = tqdm(total=epochs * len(train_loader), initial=start_epoch * len(train_loader), unit="batch",
-               disable=not show_bar, file=line, mininterval=0.5)
+    bar, line = _text_bar(not show_bar, total=epochs * len(train_loader), initial=start_epoch * len(train_loader),
+                          unit="batch")
     try:
         for epoch in range(start_epoch, epochs):
             bar.set_description(f"epoch {epoch + 1}/{epochs}")

@@ -68,10 +68,11 @@ def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbf
         started, load_before = time.perf_counter(), os.getloadavg()[0]
         try:
             client.execute()
-        finally:  # also after a failing cell: the cells that ran say where the time went
+        except BaseException:  # keep the cells that ran: their times say where the time went
             partial = Path(tempfile.gettempdir()) / "svhn_time_budget.partial.ipynb"
             nbformat.write(nb, partial)
-            print(f"executed notebook (as far as it ran) written to {partial}", flush=True)
+            print(f"the run stopped; the notebook as far as it ran is in {partial}", flush=True)
+            raise
         nb.metadata["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         return nb, time.perf_counter() - started
 
