@@ -9,6 +9,7 @@ One module per concern, so that a notebook imports exactly what it talks about:
 - ``helpers.plotting``  -- learning curves, decision boundaries and the other figures
 - ``helpers.checks``    -- the self-checks that follow each exercise (PASSED / NOT YET with a hint)
 - ``helpers.cache``     -- finished training runs stored by configuration, so notebook 05 re-runs in seconds
+- ``helpers.claims``    -- the statements of a conclusion, checked against the results they are about
 """
 
 from helpers.settings import data_root, smoke_mode
@@ -27,5 +28,7 @@ def environment_line() -> str:
 
     from helpers.training import choose_device
 
-    return (f"made with Python {platform.python_version()}, torch {torch.__version__}, torchvision "
+    line = (f"made with Python {platform.python_version()}, torch {torch.__version__}, torchvision "
             f"{version('torchvision')}, numpy {numpy.__version__}, helpers {__version__} on {choose_device().type}")
+    # a stored notebook must come from a full run: tests/test_project.py looks for this mark
+    return line + (" (smoke run: tiny data, results mean nothing)" if smoke_mode() else "")
