@@ -255,7 +255,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         scheduler=None, patience: int | None = None, restore_best: bool = False,
         batch_transform=None, checkpoint_path: str | Path | None = None, resume: bool = False,
         config: dict | None = None, progress: bool | None = None, live: bool = False,
-        on_epoch_end=None, name: str | None = None) -> dict:
+        on_epoch_end=None, name: str | None = None, summary: bool = True) -> dict:
     """Train for up to ``epochs`` epochs, evaluating on ``val_loader`` after each one.
 
     Args:
@@ -273,6 +273,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
             an executed notebook stores the final figure and the summary line.
         on_epoch_end: ``f(history)``, called after every epoch (``live`` adds the live curves to it).
         name: what the run is called in its summary line and the live figure's title (e.g. the data it ran on).
+        summary: False: no summary line at the end (the caller prints its own, from the history).
     Returns:
         history: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
         ``epoch_seconds`` (one entry per epoch; seconds of training + validation), plus
@@ -348,11 +349,11 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
     finally:
         bar.close()
-    summary = (f"[{name}] " if name else "") + run_summary(history)
+    summary_line = ((f"[{name}] " if name else "") + run_summary(history)) if summary else ""
     if line is not None:
-        line.handle.update({"text/plain": summary}, raw=True)
-    elif show_bar or live:
-        print(summary)
+        line.handle.update({"text/plain": summary_line}, raw=True)
+    elif (show_bar or live) and summary_line:
+        print(summary_line)
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return history

@@ -42,6 +42,11 @@ def test_fit_live_prints_one_summary_line(capsys):
     assert printed[-1].startswith("3 epochs in ") and "best validation accuracy" in printed[-1]
 
 
+def test_fit_live_without_summary_leaves_the_line_to_the_caller(capsys):
+    tiny_run(live=True, summary=False)   # notebook 02 prints its own line (the kept epoch's NLL and error)
+    assert capsys.readouterr().out == ""
+
+
 def test_run_summary_names_the_best_epoch():
     history = {"epoch": [1, 2, 3], "val_acc": [0.5, 0.9891, 0.97], "epoch_seconds": [10, 12, 12.4],
                "stopped_early": True}
