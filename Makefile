@@ -74,10 +74,12 @@ student: $(STAMP)
 	$(BIN)/python scripts/coursework.py student
 
 # Grade a folder of submitted notebooks (only read): grades.csv, results.csv and feedback/ in $(GRADES)
-# (default: the folder's name + "-grades", next to it). See helpers/grade.py and the README.
+# (default: the folder's name + "-grades", next to it), each kernel in a bubblewrap sandbox where there is one.
+# ROSTER=class.csv adds the Canvas, Moodle and Gradescope import files. See helpers/coursework/ and the README.
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADES=path/to/output]"; exit 2; }
-	$(BIN)/python -m helpers.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") $(GRADE_ARGS)
+	$(BIN)/python -m helpers.coursework.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") \
+		$(if $(ROSTER),--roster "$(ROSTER)") $(GRADE_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -21,7 +21,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from scripts.coursework import student_version  # noqa: E402
+from helpers.coursework.student import student_version  # noqa: E402
 
 NOTEBOOK = "01_2d_classifier"
 EXERCISES = ["01-dataset", "01-train-one-epoch", "01-mlp", "01-polar"]
@@ -193,7 +193,7 @@ def main(argv=None) -> int:
         write_samples(args.folder)
         print(f"wrote {len(EXPECTED)} sample submissions into {args.folder}")
         return 0
-    from helpers.grade import grade_folder
+    from helpers.coursework.grade import grade_folder
     write_benchmark(args.folder, args.benchmark)
     started = time.monotonic()
     graded = grade_folder(args.folder, args.folder.parent / f"{args.folder.name}-grades")

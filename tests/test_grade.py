@@ -7,8 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import grade
-from scripts import coursework, grading_samples
+from helpers.coursework import grade
+from helpers.coursework import student as coursework
+from scripts import grading_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

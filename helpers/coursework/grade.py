@@ -1,6 +1,7 @@
 """Grade a folder of submitted notebooks into a gradebook: ``make grade SUBMISSIONS=folder``.
 
-    python -m helpers.grade SUBMISSIONS [--out GRADES] [--jobs N] [--cell-timeout S] [--total-timeout S]
+    python -m helpers.coursework.grade SUBMISSIONS [--out GRADES] [--roster CSV] [--sandbox auto|bwrap|none]
+                                       [--jobs N] [--cell-timeout S] [--total-timeout S]
 
 Every ``*.ipynb`` under SUBMISSIONS (any file name) is recognised by its content -- the notebook id that
 ``make student`` writes into its metadata, or else the self-checks it calls -- and run in a fresh kernel,
@@ -26,13 +27,14 @@ the hidden check. The check cells that run are always the instructor's: a submis
 edited or not, are dropped, and the instructor's are put right after the student's solution cells,
 which are found by their metadata or, failing that, by the functions and classes they define.
 
-What a submission cannot do: change the submissions folder through the grader (it is only read, and
-its files are hashed before and after: a change is reported), leave anything in the grader's working
-folder, HOME, TMPDIR, data root or cache (all temporary and private to the submission), stop the run
-(crashes, hangs and huge outputs become results), or write files over 64 MB. What it *can* do: a cell
-runs arbitrary Python as the user who grades, so it can read or write any file that user may, by
-absolute path, and fake its own check results by monkeypatching. Run the grader as an unprivileged
-user or in a container when that matters.
+What a submission cannot do: stop the run (crashes, hangs, huge outputs, a fork bomb or a 10 GB
+allocation become results), and -- in the sandbox (``--sandbox``, helpers/coursework/sandbox.py; the
+default ``auto`` uses bubblewrap where it works and says loudly when it cannot) -- write anything outside
+its own temporary folder, read the instructor notebooks and their hidden checks, the other submissions
+or the grader's output, see the grader's processes, or reach the network. The submissions folder is
+only read, and its files are hashed before and after (a change is reported). What it *can* still do:
+fake its own check results by monkeypatching ``helpers.checks`` in its kernel; a hidden check is run
+in that same kernel after the student's cells.
 """
 
 from __future__ import annotations
@@ -56,10 +58,11 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from helpers.coursework import KEY, role_of
+from helpers.coursework import sandbox as sandboxes
+
 #: The instructor notebooks, the one source of exercises, points and hidden checks.
-INSTRUCTOR_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-#: Cell and notebook metadata key (like nbgrader's "nbgrader" and otter's "otter").
-KEY = "grade"
+INSTRUCTOR_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 PASSED, NOT_YET, NOT_ATTEMPTED, ERROR, TIMEOUT, MISSING = (
     "PASSED", "NOT YET", "NOT ATTEMPTED", "ERROR", "TIMEOUT", "MISSING")
@@ -78,6 +81,8 @@ class Limits:
     file_bytes: int = 64 * 2**20        # largest file the kernel may write (RLIMIT_FSIZE)
     submission_bytes: int = 50 * 2**20  # larger .ipynb files are not run
     threads: int = 1                    # torch/OpenMP threads per kernel
+    memory_bytes: int = 6 * 2**30       # address space per kernel (torch alone maps about 3.7 GB)
+    processes: int = 256                # processes and threads per kernel (in the sandbox)
 
 
 @dataclass
@@ -193,14 +198,9 @@ def identify(submission, course: dict[str, list[Exercise]]) -> str | None:
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
-def _role(cell) -> tuple[str | None, str | None]:
-    meta = cell.metadata.get(KEY) or {}
-    return meta.get("exercise"), meta.get("role")
-
-
 def find_solution_cell(cells, exercise: Exercise) -> int | None:
     """Index of the student's cell for ``exercise``: labelled by metadata, else the last cell defining its names."""
-    labelled = [i for i, c in enumerate(cells) if _role(c) == (exercise.id, "solution")]
+    labelled = [i for i, c in enumerate(cells) if role_of(c) == (exercise.id, "solution")]
     if labelled:
         return labelled[-1]
     defining = [i for i, c in enumerate(cells) if c.cell_type == "code" and exercise.defines
@@ -210,7 +210,7 @@ def find_solution_cell(cells, exercise: Exercise) -> int | None:
 
 def is_check_cell(cell, exercises: list[Exercise]) -> bool:
     """A submission's own check cell (labelled, or calling one of this notebook's checks): never trusted."""
-    if _role(cell)[1] in ("check", "hidden-check"):
+    if role_of(cell)[1] in ("check", "hidden-check"):
         return True
     calls = set().union(*(e.check_calls for e in exercises))
     return cell.cell_type == "code" and bool(calls & set(CHECK_CALL.findall(cell.source)))
@@ -307,10 +307,11 @@ class GradingClient(NotebookClient):
         return out
 
 
-def execute(notebook, workdir: Path, env: dict, limits: Limits) -> tuple[list[str], str]:
-    """Run every code cell in a fresh kernel; errors do not stop it, a cell past ``cell_timeout`` is
-    interrupted, the kernel is killed at ``total_timeout``. Returns each cell's state ("ran", "timeout",
-    "crashed", "not run") and why the run stopped early ("" when it did not)."""
+def execute(notebook, workdir: Path, env: dict, limits: Limits,
+            sandbox: sandboxes.Sandbox | None = None) -> tuple[list[str], str]:
+    """Run every code cell in a fresh kernel (in ``sandbox`` when it is a bwrap one); errors do not stop it,
+    a cell past ``cell_timeout`` is interrupted, the kernel is killed at ``total_timeout``. Returns each
+    cell's state ("ran", "timeout", "crashed", "not run") and why the run stopped early ("" if it did not)."""
     states = ["not run"] * len(notebook.cells)
     timed_out = set()
 
@@ -322,6 +323,8 @@ def execute(notebook, workdir: Path, env: dict, limits: Limits) -> tuple[list[st
         notebook, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True, record_timing=False,
         error_on_timeout={"ename": "GraderTimeout", "evalue": "", "traceback": []}, on_cell_executed=remember_timeout,
         shutdown_kernel="immediate", startup_timeout=120, iopub_timeout=10)
+    if sandbox is not None:
+        client.km = sandboxes.SandboxedKernelManager(sandbox, workdir, kernel_name="python3")
     client.output_bytes = limits.output_bytes
     deadline = time.monotonic() + limits.total_timeout
     stopped = ""
@@ -343,6 +346,10 @@ def execute(notebook, workdir: Path, env: dict, limits: Limits) -> tuple[list[st
             except DeadKernelError:
                 states[index] = "crashed"
                 stopped = "the kernel crashed (os._exit, a segfault, memory or CPU-time limit)"
+                break
+            except Exception as error:  # e.g. a garbled message from a kernel that could not start a thread
+                states[index] = "crashed"
+                stopped = f"the kernel stopped answering properly ({type(error).__name__}: {str(error)[:80]})"
                 break
             states[index] = "timeout" if index in timed_out else "ran"
     return states, stopped
@@ -409,13 +416,15 @@ def judge(exercise: Exercise, notebook, states: list[str], roles: dict[str, int]
     if not verdicts:
         return result(ERROR, detail=f"the self-check raised {error_line(error)}" if error else
                       "the self-check printed no verdict")
+    truncated = any(o.get("name") == "grader" for o in notebook.cells[roles["solution"]].outputs)
+    note = "your cell printed more than the grader keeps; its output was cut" if truncated else ""
     if "hidden" not in roles:
-        return result(PASSED, exercise.points)
+        return result(PASSED, exercise.points, note)
     visible_points = exercise.points - exercise.hidden_points
     hidden_verdicts, hidden_error = outputs_of(notebook.cells[roles["hidden"]])
     hidden_failed = [v for v in hidden_verdicts if v.startswith("NOT YET")]
     if states[roles["hidden"]] == "ran" and hidden_verdicts and not hidden_failed:
-        return result(PASSED, exercise.points)
+        return result(PASSED, exercise.points, note)
     why = ("; ".join(hidden_failed) or (error_line(hidden_error) if hidden_error else "")
            or "it did not finish in time")
     return result(NOT_YET, visible_points, f"the self-check passed, the grader's additional check did not: {why}")
@@ -432,7 +441,8 @@ def note_dependencies(results: list[Result], exercises: list[Exercise]) -> None:
 
 
 def grade_submission(path: Path, relative: str, course: dict[str, list[Exercise]], data_root: Path | None,
-                     limits: Limits, modules: dict[str, list[str]] | None = None) -> Graded:
+                     limits: Limits, modules: dict[str, list[str]] | None = None,
+                     sandbox: sandboxes.Sandbox | None = None) -> Graded:
     """Grade one submission in a temporary folder of its own. Never raises: every problem becomes a row."""
     started = time.monotonic()
     graded = Graded(file=relative)
@@ -463,7 +473,7 @@ def grade_submission(path: Path, relative: str, course: dict[str, list[Exercise]
         if data_root is not None:
             shutil.copytree(data_root, workdir / "data")  # a private copy: deleting it harms no one else
         env = kernel_environment(workdir, workdir / "data", limits)
-        states, stopped = execute(notebook, workdir, env, limits)
+        states, stopped = execute(notebook, workdir, env, limits, sandbox)
         graded.results = [judge(e, notebook, states, where.get(e.id), stopped) for e in exercises]
         note_dependencies(graded.results, exercises)
         if stopped:
@@ -549,8 +559,11 @@ def feedback_name(relative: str) -> str:
 
 
 def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR_DIR, jobs: int | None = None,
-                 limits: Limits | None = None, log=print) -> list[Graded]:
-    """Grade every submission in ``submissions``; write the gradebook and feedback into ``out``."""
+                 limits: Limits | None = None, log=print, sandbox: str = "auto") -> list[Graded]:
+    """Grade every submission in ``submissions``; write the gradebook and feedback into ``out``.
+
+    ``sandbox``: "auto" (bubblewrap where it works, else unconfined with a loud warning), "bwrap" (an
+    error without it) or "none"."""
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if out == submissions or submissions in out.parents:
         raise ValueError(f"the output folder {out} must not be inside the submissions folder")
@@ -560,6 +573,10 @@ def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR
     before = fingerprint(submissions)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths) or 1))
     limits.threads = max(1, (os.cpu_count() or 1) // jobs)
+    hidden = [Path(instructor_dir).resolve(), submissions, out, INSTRUCTOR_DIR.parent / ".git"]
+    confinement = sandboxes.Sandbox(sandboxes.choose(sandbox, log), hidden, memory_bytes=limits.memory_bytes,
+                                    processes=limits.processes, file_bytes=limits.file_bytes,
+                                    cpu_seconds=int(limits.total_timeout * max(1, limits.threads) + 60))
     run_dir = Path(tempfile.mkdtemp(prefix="grade-run-"))
     try:
         data_root = write_smoke_data(run_dir / "data") if needs_datasets(instructor_dir, course) else None
@@ -570,7 +587,7 @@ def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR
         # they do not inherit the grader's state.
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(grade_submission, path, str(path.relative_to(submissions)), course, data_root,
-                                   limits, modules): i for i, path in enumerate(paths)}
+                                   limits, modules, confinement): i for i, path in enumerate(paths)}
             for done, future in enumerate(as_completed(futures), 1):
                 g = graded[futures[future]] = future.result()
                 score = f"{_format_points(g.total)}/{_format_points(g.max_points)}" if g.results else "-"
@@ -588,7 +605,7 @@ def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.grade", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m helpers.coursework.grade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", type=Path, help="folder of submitted .ipynb files (only read)")
     parser.add_argument("--out", type=Path, help="where grades.csv and feedback/ go (default: SUBMISSIONS-grades)")
@@ -596,6 +613,9 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, help="notebooks graded at once (default: one per CPU core)")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
     parser.add_argument("--total-timeout", type=float, default=Limits.total_timeout, help="seconds per notebook")
+    parser.add_argument("--sandbox", choices=sandboxes.CHOICES, default="auto",
+                        help="bwrap: each kernel in a bubblewrap sandbox; auto (default): bwrap where it works; "
+                             "none: unconfined")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder")
@@ -603,7 +623,8 @@ def main(argv=None) -> int:
     started = time.monotonic()
     try:
         graded = grade_folder(args.submissions, out, args.instructor, args.jobs,
-                              Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout))
+                              Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout),
+                              sandbox=args.sandbox)
     except (ValueError, RuntimeError) as error:  # output inside the submissions, or a submission wrote to them
         print(f"error: {error}", file=sys.stderr)
         return 2
