@@ -16,7 +16,9 @@ in smoke mode, in a temporary folder of its own. Each exercise gets one result:
 
 Written into GRADES (default: ``<SUBMISSIONS>-grades`` next to the folder): ``grades.csv`` (one row per
 submission: points per exercise, total, max), ``results.csv`` (one row per exercise with its result
-and hint) and ``feedback/<file>.md`` for each student.
+and hint), ``feedback/<file>.md`` for each student, ``written/<question>.csv`` (the written answers side by
+side, for a person to grade: helpers/coursework/written.py) and, with ``--roster``, the import files of
+Canvas, Moodle and Gradescope (helpers/coursework/lms.py).
 
 Where grading reads its exercises (the instructor notebooks in ``notebooks/``): a code cell's metadata
 ``"grade": {"exercise": ID, "role": "solution", "points": P, "depends_on": [ID, ...]}`` marks the
@@ -58,7 +60,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from helpers.coursework import KEY, role_of
+from helpers.coursework import KEY, lms, role_of, written
 from helpers.coursework import sandbox as sandboxes
 
 #: The instructor notebooks, the one source of exercises, points and hidden checks.
@@ -559,11 +561,14 @@ def feedback_name(relative: str) -> str:
 
 
 def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR_DIR, jobs: int | None = None,
-                 limits: Limits | None = None, log=print, sandbox: str = "auto") -> list[Graded]:
-    """Grade every submission in ``submissions``; write the gradebook and feedback into ``out``.
+                 limits: Limits | None = None, log=print, sandbox: str = "auto",
+                 roster: Path | None = None) -> list[Graded]:
+    """Grade every submission in ``submissions``; write the gradebook, the feedback and the written answers
+    to grade by hand into ``out``, and with a ``roster`` (CSV) the LMS import files (helpers.coursework.lms).
 
     ``sandbox``: "auto" (bubblewrap where it works, else unconfined with a loud warning), "bwrap" (an
     error without it) or "none"."""
+    students = lms.read_roster(roster) if roster else None  # a bad roster fails before hours of grading
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if out == submissions or submissions in out.parents:
         raise ValueError(f"the output folder {out} must not be inside the submissions folder")
@@ -598,6 +603,16 @@ def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR
     write_gradebook(graded, course, out)
     for g in graded:
         (out / "feedback" / feedback_name(g.file)).write_text(feedback_markdown(g))
+    names = {}
+    if students is not None:
+        shutil.copyfile(roster, out / "roster.csv")  # `written merge` writes the LMS files again from it
+        with open(out / "grades.csv", newline="") as file:
+            report = lms.write_lms_files(list(csv.DictReader(file)), students, out)
+        for line in report:
+            log(f"roster: {line}")
+        names = {f: s.name for s in students for f in lms.match_roster([s], [g.file for g in graded])[0][s.student_id]}
+    readable = [(g.file, g.notebook, nbformat.read(submissions / g.file, as_version=4)) for g in graded if g.results]
+    written.collect(readable, instructor_dir, out, names)
     if fingerprint(submissions) != before:
         raise RuntimeError(f"the submissions folder {submissions} changed during grading: a submission "
                            "wrote to it; see the feedback and grade that folder's files again from a backup")
@@ -613,6 +628,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, help="notebooks graded at once (default: one per CPU core)")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
     parser.add_argument("--total-timeout", type=float, default=Limits.total_timeout, help="seconds per notebook")
+    parser.add_argument("--roster", type=Path, help="class roster CSV (student_id, name, email[, file]): "
+                                                     "writes Canvas, Moodle and Gradescope import files")
     parser.add_argument("--sandbox", choices=sandboxes.CHOICES, default="auto",
                         help="bwrap: each kernel in a bubblewrap sandbox; auto (default): bwrap where it works; "
                              "none: unconfined")
@@ -624,7 +641,7 @@ def main(argv=None) -> int:
     try:
         graded = grade_folder(args.submissions, out, args.instructor, args.jobs,
                               Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout),
-                              sandbox=args.sandbox)
+                              sandbox=args.sandbox, roster=args.roster)
     except (ValueError, RuntimeError) as error:  # output inside the submissions, or a submission wrote to them
         print(f"error: {error}", file=sys.stderr)
         return 2
