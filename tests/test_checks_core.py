@@ -111,3 +111,28 @@ def test_an_unfinished_exercise_still_stops_the_notebook(capsys):
     with pytest.raises(NotImplementedError):
         checks.check_polar(stub)
     assert lines(capsys)[0].startswith("NOT YET: to_polar")
+
+
+def test_hints_come_in_two_steps_words_first_then_code(capsys):
+    """The first failure says what is wrong in words; the code-level hint comes with a later failed try or on
+    request (checks.hint()), so no student is handed the answer's code after one wrong try."""
+    from helpers import checks
+
+    def failing():
+        return False, "got 3, expected 4"
+    checks.run("two plus two (hint test)", "add, do not multiply", failing, code_hint="return a + b")
+    first = capsys.readouterr().out
+    assert "got 3, expected 4" in first and "add, do not multiply" in first and "return a + b" not in first
+    checks.hint()
+    assert "return a + b" in capsys.readouterr().out
+    checks.run("two plus two (hint test)", "add, do not multiply", failing, code_hint="return a + b")
+    assert "Hint: return a + b" in capsys.readouterr().out
+
+
+def test_a_passed_check_says_when_grading_checks_more(capsys):
+    from helpers import checks
+
+    checks.run("it works (note test)", "", lambda: (True, ""), graded_further=True)
+    assert capsys.readouterr().out.splitlines() == ["PASSED: it works (note test)", f"  {checks.core.MORE_AT_GRADING}"]
+    checks.run("it works (no note test)", "", lambda: (True, ""))
+    assert capsys.readouterr().out.splitlines() == ["PASSED: it works (no note test)"]

@@ -11,7 +11,7 @@ exercise: ``NotImplementedError`` is re-raised, so "Run all" stops at the first 
 
 from helpers.checks.core import (TIME_LIMIT, NotYet, Verdict, all_of, check_function_on_examples,
                                  check_loss_decreases, check_nonlinear, check_output_shape, check_parameter_count,
-                                 pair, report, returned, run)
+                                 hint, pair, report, returned, run)
 from helpers.checks.nb01 import check_mlp, check_points_dataset, check_polar, check_train_one_epoch
 from helpers.checks.nb02 import check_digits_cnn, check_early_stopping, check_nll, check_reshape_flatten
 from helpers.checks.nb03 import check_conv_output_size, check_layer_parameters, check_mnist_mlp

@@ -48,10 +48,36 @@ class _TimeUp(BaseException):
     """A BaseException: a student's ``except Exception`` cannot swallow it."""
 
 
+#: Failed tries per check (by what it checks) in this kernel: the code-level hint comes with the second.
+_FAILED_TRIES: dict[str, int] = {}
+#: The code-level hint of the last check that failed, for :func:`hint`.
+_LAST_CODE_HINT = {"what": "", "hint": ""}
+MORE_AT_GRADING = "(this was the public check: grading runs more checks on your code)"
+
+
 def report(passed: bool, what: str, hint: str = "", crashed: bool = False) -> Verdict:
     """Print the verdict of one check: ``PASSED: what`` or ``NOT YET: what — hint`` (one line)."""
     print(f"PASSED: {what}" if passed else f"NOT YET: {what}" + (f" — {hint}" if hint else ""))
     return Verdict(passed, crashed and not passed)
+
+
+def hint() -> None:
+    """Print the code-level hint of the last check that failed (the first failure shows only words)."""
+    if _LAST_CODE_HINT["hint"]:
+        print(f"Hint for '{_LAST_CODE_HINT['what']}': {_LAST_CODE_HINT['hint']}")
+    else:
+        print("No hint waiting: the last checks passed, or their first message says all there is.")
+
+
+def _hint_for(what: str, words: str, code: str) -> str:
+    """Step 1 (first failure): what is wrong, in words. Step 2 (later failures): the code-level hint too."""
+    if not code:
+        return words
+    tries = _FAILED_TRIES[what] = _FAILED_TRIES.get(what, 0) + 1
+    _LAST_CODE_HINT.update(what=what, hint=code)
+    if tries >= 2:
+        return f"{words} Hint: {code}".strip()
+    return f"{words} (Try again; a more concrete hint comes with the next failed try, or now with checks.hint().)"
 
 
 def returned(value, kind: type | tuple[type, ...] = torch.Tensor, shape: Sequence[int] | None = None,
@@ -109,11 +135,23 @@ def _warm_up() -> None:
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
-def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: float | None = None) -> Verdict:
+def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: float | None = None,
+        code_hint: str = "", graded_further: bool = False) -> Verdict:
     """Run ``test`` -> (passed, detail) guarded, and print its verdict; the notebook's random numbers are left as
-    they were. An exception, a hang (``seconds``, default :data:`TIME_LIMIT`) or a :class:`NotYet`: one ``NOT YET``."""
+    they were. An exception, a hang (``seconds``, default :data:`TIME_LIMIT`) or a :class:`NotYet`: one ``NOT YET``.
+
+    ``hint`` says in words what to look at; ``code_hint`` (the code-level one) is shown only from the second
+    failed try on, or by :func:`hint`. ``graded_further``: grading runs a stricter hidden check too, which a
+    PASSED line then says."""
     seconds = TIME_LIMIT if seconds is None else seconds
     _warm_up()
+    verdict = _run(what, hint, test, seconds, code_hint)
+    if verdict.passed and graded_further:
+        print(f"  {MORE_AT_GRADING}")
+    return verdict
+
+
+def _run(what, hint, test, seconds, code_hint) -> Verdict:
 
     def forked():
         with torch.random.fork_rng(devices=[]):  # a check must not change the notebook's random numbers
@@ -127,11 +165,14 @@ def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: flo
         return report(False, f"{what}: the code did not finish within {seconds:g} s",
                       "look for a loop that never ends", crashed=True)
     except NotYet as problem:
-        return report(False, f"{what} ({problem})", hint, crashed=True)
+        return report(False, f"{what} ({problem})", _hint_for(what, hint, code_hint), crashed=True)
     except Exception as error:  # the student's code crashed: say what, in one line, not a traceback
         message = (str(error).strip().splitlines() or [""])[0][:200]
-        return report(False, what, f"{type(error).__name__}: {message}. {hint}", crashed=True)
-    return report(passed, what + (f" ({detail})" if detail else ""), hint if not passed else "")
+        return report(False, what, f"{type(error).__name__}: {message}. {_hint_for(what, hint, code_hint)}",
+                      crashed=True)
+    if passed:
+        return report(True, what + (f" ({detail})" if detail else ""))
+    return report(False, what + (f" ({detail})" if detail else ""), _hint_for(what, hint, code_hint))
 
 
 def all_of(*checks: Callable[[], Verdict]) -> Verdict:
@@ -173,7 +214,7 @@ def check_parameter_count(model, expected: int, formula: str = "", name="the mod
 
 
 def check_function_on_examples(function: Callable, examples: Sequence[tuple], name: str, hint: str = "",
-                               atol: float = 1e-5) -> Verdict:
+                               atol: float = 1e-5, code_hint: str = "") -> Verdict:
     """``function(input)`` is close to ``expected`` for every ``(input, expected)`` pair."""
     def test():
         for inputs, expected in examples:
@@ -181,7 +222,7 @@ def check_function_on_examples(function: Callable, examples: Sequence[tuple], na
             if not torch.allclose(result.float(), expected.float(), atol=atol):
                 return False, f"for input {inputs.tolist()} got {result.tolist()}, expected {expected.tolist()}"
         return True, f"on {sum(len(inputs) for inputs, _ in examples)} known inputs"
-    return run(f"{name} gives the right values", hint, test)
+    return run(f"{name} gives the right values", hint, test, code_hint=code_hint)
 
 
 def check_nonlinear(model, in_features: int, name="the model") -> Verdict:

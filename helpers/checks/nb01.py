@@ -6,8 +6,16 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from helpers.checks.core import (Verdict, all_of, check_function_on_examples, check_loss_decreases,
-                                 check_nonlinear, check_output_shape, check_parameter_count, returned, run)
+from helpers.checks.core import (MORE_AT_GRADING, Verdict, all_of, check_function_on_examples,
+                                 check_loss_decreases, check_nonlinear, check_output_shape, check_parameter_count,
+                                 returned, run)
+
+
+def _graded_further(verdict: Verdict) -> Verdict:
+    """Every exercise of notebook 01 has a hidden check too: a PASSED self-check says so."""
+    if verdict:
+        print(f"  {MORE_AT_GRADING}")
+    return verdict
 
 
 def _two_blobs(n=64):
@@ -30,8 +38,10 @@ def check_points_dataset(dataset, expected_len: int) -> Verdict:
             if point.dtype != torch.float32 or label.dtype != torch.float32 or label.item() not in (0.0, 1.0):
                 return False, f"item {i}: dtypes {point.dtype}, {label.dtype}, label {label.item()}"
         return True, f"{expected_len} items of shapes (2,) and (1,)"
-    return run("the Dataset returns (point, label) pairs", "__len__ returns the number of points; "
-               "__getitem__(i) returns self.samples[i] and the label as a tensor of shape (1,) (slice i:i+1)", test)
+    return run("the Dataset returns (point, label) pairs", "__len__ must count the points of the file; "
+               "__getitem__(i) must return the i-th point and its label as a float tensor of shape (1,)", test,
+               code_hint="return len(self.samples) in __len__, and self.samples[i], self.labels[i : i + 1] in "
+               "__getitem__ (a slice keeps the label's dimension)", graded_further=True)
 
 
 def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
@@ -49,20 +59,24 @@ def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
         if not all(isinstance(loss, float) and math.isfinite(loss) for loss in losses):
             return False, f"it returned {losses[0]!r}, not a float loss"
         return losses[-1] < losses[0], f"mean loss {losses[0]:.3f} -> {losses[-1]:.3f} over 5 epochs"
-    return run("train_one_epoch trains", "per batch: optimizer.zero_grad(), loss = loss_fn(model(points), labels), "
-               "loss.backward(), optimizer.step()", test)
+    return run("train_one_epoch trains", "for every batch the old gradients must be cleared, the loss of the "
+               "model's output computed and back-propagated, and the optimizer must take its step; return the "
+               "mean loss of the epoch as a float", test,
+               code_hint="per batch: optimizer.zero_grad(), loss = loss_fn(model(points), labels), "
+               "loss.backward(), optimizer.step(); add loss.item() to a list and return its mean",
+               graded_further=True)
 
 
 def check_mlp(model: nn.Module) -> Verdict:
     """The 2-16-16-1 ReLU MLP."""
     points, labels = _two_blobs()
-    return all_of(
+    return _graded_further(all_of(
         lambda: check_output_shape(model, (5, 2), (5, 1), name="the MLP"),
         lambda: check_parameter_count(model, (2 * 16 + 16) + (16 * 16 + 16) + (16 * 1 + 1),
                                       "(2·16 + 16) + (16·16 + 16) + (16·1 + 1)", name="the MLP"),
         lambda: check_nonlinear(model, 2, name="the MLP"),
         lambda: check_loss_decreases(model, nn.BCEWithLogitsLoss(), points, labels, name="the MLP"),
-    )
+    ))
 
 
 def check_polar(to_polar: Callable) -> Verdict:
@@ -70,5 +84,7 @@ def check_polar(to_polar: Callable) -> Verdict:
     points = torch.tensor([[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0], [0.0, -1.0], [-1.0, -1.0]])
     expected = torch.tensor([[1.0, 0.0], [2.0, math.pi / 2], [3.0, math.pi], [1.0, -math.pi / 2],
                              [math.sqrt(2), -3 * math.pi / 4]])
-    return check_function_on_examples(to_polar, [(points, expected)], "to_polar",
-                                      "r = sqrt(x² + y²) and φ = torch.atan2(y, x): atan(y / x) loses the quadrant")
+    return _graded_further(check_function_on_examples(
+        to_polar, [(points, expected)], "to_polar", "r is the distance from the origin and φ the angle from the "
+        "x-axis, in (-π, π]: check the points left of the y-axis",
+        code_hint="r = torch.sqrt(x**2 + y**2) and φ = torch.atan2(y, x): atan(y / x) loses the quadrant"))
