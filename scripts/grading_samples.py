@@ -1,7 +1,7 @@
 """Sample submissions of notebook 01 for the grader, and a timing of `make grade` on many of them.
 
     python scripts/grading_samples.py FOLDER                 # write the sample submissions into FOLDER
-    python scripts/grading_samples.py FOLDER --benchmark 30  # 30 varied submissions, then time grading them
+    python scripts/grading_samples.py FOLDER --benchmark 100 [--sandbox both]  # time grading 100 submissions
 
 The samples are what students hand in: the student copy (as `make student` writes it) with answers
 filled in -- right, partly wrong, not at all, crashing, looping forever, cells deleted or moved, the
@@ -188,6 +188,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--benchmark", type=int, metavar="N", help="write N submissions and time grading them")
+    parser.add_argument("--sandbox", choices=["auto", "bwrap", "none", "both"], default="auto",
+                        help="both: grade the same folder with bwrap, then without, and give the ratio")
     args = parser.parse_args(argv)
     if not args.benchmark:
         write_samples(args.folder)
@@ -195,11 +197,16 @@ def main(argv=None) -> int:
         return 0
     from helpers.coursework.grade import grade_folder
     write_benchmark(args.folder, args.benchmark)
-    started = time.monotonic()
-    graded = grade_folder(args.folder, args.folder.parent / f"{args.folder.name}-grades")
-    seconds = time.monotonic() - started
-    print(f"graded {len(graded)} submissions of notebook 01 in {seconds:.0f} s "
-          f"({seconds / len(graded):.1f} s each on average)")
+    seconds = {}
+    for sandbox in (["bwrap", "none"] if args.sandbox == "both" else [args.sandbox]):
+        started = time.monotonic()
+        graded = grade_folder(args.folder, args.folder.parent / f"{args.folder.name}-grades-{sandbox}",
+                              sandbox=sandbox, log=lambda *_, **__: None)
+        seconds[sandbox] = time.monotonic() - started
+        print(f"--sandbox {sandbox}: graded {len(graded)} submissions of notebook 01 in {seconds[sandbox]:.0f} s "
+              f"({seconds[sandbox] / len(graded):.1f} s each on average)", flush=True)
+    if len(seconds) == 2:
+        print(f"the sandbox costs {seconds['bwrap'] / seconds['none'] - 1:+.0%} over --sandbox none")
     return 0
 
 
