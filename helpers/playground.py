@@ -1,23 +1,26 @@
 """Notebook 01's playground (TensorFlow Playground in a notebook): retrain a small 2D classifier and redraw.
 
-The notebook wires ipywidgets to :func:`playground_figure`; everything here runs headless (tests, scripts).
-Full-batch training on ~600 points keeps one retrain + redraw well under a second on a 2-core CPU.
+The notebook wires ipywidgets to :meth:`Playground.show`; everything here runs headless (tests, scripts).
+Full-batch training on 600 points and one figure redrawn in place (not a new one per change) keep a change
+well under a second from click to new figure (scripts/benchmark_playground_browser.py measures it in JupyterLab).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import LogFormatter
 import torch
+from matplotlib.colors import BoundaryNorm
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator, ScalarFormatter
 from torch import nn
 
 from helpers.data import make_rings, polar_features
 from helpers.models import MLP
-from helpers.plotting import plot_decision_boundary
+from helpers.plotting import CLASS_COLORS
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 #: input features from (N, 2) points (x, y) -> (N, D)
@@ -44,6 +47,16 @@ def noisy_rings(n: int = 600, noise: float = 0.1, seed: int = 0) -> tuple[torch.
     return torch.from_numpy(samples), torch.from_numpy(labels).float()
 
 
+def _adam(parameters, lr: float) -> torch.optim.Adam:
+    """Adam, fused into one kernel per step where this PyTorch has it on the CPU (2.4 and later): for tensors
+    this small the per-tensor overhead is most of the time. The same updates either way."""
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(parameters, lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(parameters, lr=lr, foreach=False)
+
+
 def train_2d_classifier(samples, labels, features: str = "x, y", hidden=(8, 8), activation: str = "relu",
                         lr: float = 0.03, epochs: int = 200, seed: int = 0):
     """Train an MLP (no hidden layer: a linear model) with full-batch Adam, one step per epoch.
@@ -59,7 +72,7 @@ def train_2d_classifier(samples, labels, features: str = "x, y", hidden=(8, 8), 
     inputs = transform(samples)                                        # (N, D)
     torch.manual_seed(seed)
     model = MLP([inputs.shape[1], *hidden, 1], activation=ACTIVATIONS[activation])
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=False)  # per-tensor loop: faster for 6 tiny tensors
+    optimizer = _adam(model.parameters(), lr)
     loss_fn = nn.BCEWithLogitsLoss()
     losses, threads = [], torch.get_num_threads()
     torch.set_num_threads(1)  # tensors this small: more threads only wait for each other (10x slower on a busy CPU)
@@ -76,23 +89,107 @@ def train_2d_classifier(samples, labels, features: str = "x, y", hidden=(8, 8), 
     return (lambda points: torch.sigmoid(model(transform(points))).squeeze(1)), losses
 
 
+CLASS_NAMES = ("disc", "ring")
+
+
+def _plain_number(value, _position=None) -> str:
+    return f"{value:g}"  # 0.02, 0.5, 1 -- not 2e-02 or 10^-1
+
+
+def set_loss_scale(ax, losses) -> None:
+    """A log y-axis when the loss falls by more than a factor 3 (the slow late part stays visible), labelled
+    with plain numbers at 1, 2, 5 × 10^k; a linear one for a narrow range (a log axis would have no decade in
+    view to label)."""
+    low, high = min(losses), max(losses)
+    if high > 3 * low > 0:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=30))
+        ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
+        ax.yaxis.set_minor_locator(NullLocator())  # unlabelled minor ticks: clutter, and costly to draw
+    else:
+        ax.set_yscale("linear")
+        ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
+
+
+class Playground:
+    """One figure -- decision boundary (left), training loss per epoch (right) -- redrawn in place for new settings.
+
+    Redrawing the same figure skips building axes, colour bar and legend at every change; the boundary is an
+    image of P(ring) over a grid (cheaper to draw than filled contours) with the 0.5 contour on top.
+    """
+
+    def __init__(self, seed: int = 0, grid_size: int = 80):
+        self.seed, self.grid_size = seed, grid_size
+        self.fig, (self.ax_plane, self.ax_loss) = plt.subplots(1, 2, figsize=(9, 3.8),
+                                                               gridspec_kw={"width_ratios": [1.2, 1]})
+        plt.close(self.fig)  # shown as a PNG by show(), never by the inline backend at the end of a cell
+        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84, wspace=0.55)
+        self.image = self.ax_plane.imshow(np.full((2, 2), 0.5), origin="lower", cmap="RdBu_r", alpha=0.35,
+                                          norm=BoundaryNorm(np.linspace(0, 1, 11), 256), aspect="auto",
+                                          interpolation="bilinear")
+        colorbar = self.fig.colorbar(self.image, ax=self.ax_plane, fraction=0.046, pad=0.04,
+                                     label=f"P({CLASS_NAMES[1]})")
+        colorbar.set_ticks(np.linspace(0, 1, 6))
+        colorbar.minorticks_off()
+        self.points = [self.ax_plane.scatter(np.zeros(0), np.zeros(0), s=8, color=color, label=name, alpha=0.8)
+                       for color, name in zip(CLASS_COLORS, CLASS_NAMES)]
+        self.ax_plane.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
+                             fontsize="small", borderaxespad=0.1)  # above the plane, not over the points
+        self.ax_plane.set(xlabel="x", ylabel="y")
+        self.boundary = None
+        (self.loss_line,) = self.ax_loss.plot([], [])
+        self.ax_loss.set(xlabel="epoch (one full-batch step)", ylabel="training loss")
+        self.ax_loss.grid(alpha=0.3)
+
+    def figure(self, hidden_layers: int = 2, units: int = 8, activation: str = "relu", features: str = "x, y",
+               lr: float = 0.03, epochs: int = 200, noise: float = 0.1):
+        """Retrain with these settings and redraw; returns the (same) matplotlib figure."""
+        samples, labels = noisy_rings(noise=noise, seed=self.seed)
+        probability, losses = train_2d_classifier(samples, labels, features, [units] * hidden_layers, activation,
+                                                  lr, epochs, self.seed)
+        points = samples.numpy()
+        low, high = points.min(axis=0) - 0.3, points.max(axis=0) + 0.3
+        grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], self.grid_size),
+                                     np.linspace(low[1], high[1], self.grid_size))
+        grid = torch.from_numpy(np.stack([grid_x.ravel(), grid_y.ravel()], axis=1).astype(np.float32))
+        with torch.no_grad():
+            surface = probability(grid).reshape(self.grid_size, self.grid_size).numpy()   # (grid, grid)
+            accuracy = ((probability(samples) > 0.5).float() == labels).float().mean().item()
+        self.image.set_data(surface)
+        self.image.set_extent((low[0], high[0], low[1], high[1]))
+        if self.boundary is not None:
+            self.boundary.remove()
+            self.boundary = None
+        if surface.min() < 0.5 < surface.max():  # draw the boundary only where there is one
+            self.boundary = self.ax_plane.contour(grid_x, grid_y, surface, levels=[0.5], colors="k", linewidths=1.5)
+        for value, scatter in enumerate(self.points):
+            scatter.set_offsets(points[labels.numpy() == value])
+        self.ax_plane.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]))
+        self.ax_plane.set_title(f"{hidden_layers}×{units} {activation} on ({features}): "
+                                f"training accuracy {accuracy:.1%}", pad=16)
+        self.loss_line.set_data(np.arange(1, epochs + 1), losses)
+        set_loss_scale(self.ax_loss, losses)
+        self.ax_loss.relim()
+        self.ax_loss.autoscale_view()
+        return self.fig
+
+    def png(self, **settings) -> bytes:
+        """The figure for ``settings`` as PNG bytes: fixed margins (no tight bounding box: that draws the figure
+        twice) and light compression -- the picture goes to a browser on the same machine."""
+        buffer = io.BytesIO()
+        self.figure(**settings).savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+        return buffer.getvalue()
+
+    def show(self, hidden_layers: int = 2, units: int = 8, activation: str = "relu", features: str = "x, y",
+             lr: float = 0.03, epochs: int = 200, noise: float = 0.1) -> None:
+        """Retrain, redraw and display the figure (the function that the notebook's controls call)."""
+        from IPython.display import Image, display  # here: the rest of this module runs without IPython
+
+        display(Image(self.png(hidden_layers=hidden_layers, units=units, activation=activation, features=features,
+                               lr=lr, epochs=epochs, noise=noise)))
+
+
 def playground_figure(hidden_layers: int = 2, units: int = 8, activation: str = "relu", features: str = "x, y",
                       lr: float = 0.03, epochs: int = 200, noise: float = 0.1, seed: int = 0):
-    """Retrain with these settings; return a figure: decision boundary (left) and loss per epoch (right)."""
-    samples, labels = noisy_rings(noise=noise, seed=seed)
-    probability, losses = train_2d_classifier(samples, labels, features, [units] * hidden_layers, activation,
-                                              lr, epochs, seed)
-    with torch.no_grad():
-        accuracy = ((probability(samples) > 0.5).float() == labels).float().mean().item()
-    # fixed margins instead of tight_layout (which draws the figure once more): every redraw counts here
-    fig, (ax_plane, ax_loss) = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [1.2, 1]})
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.92, wspace=0.55)
-    title = f"{hidden_layers}×{units} {activation} on ({features}): training accuracy {accuracy:.1%}"
-    plot_decision_boundary(probability, samples, labels, ax=ax_plane, grid_size=60, title=title)  # 60²: smooth enough
-    ax_loss.plot(range(1, epochs + 1), losses)
-    ax_loss.set(xlabel="epoch (one full-batch step)", ylabel="training loss", yscale="log")
-    # plain-text tick labels: typesetting the default 10^k labels took a quarter of every redraw
-    ax_loss.yaxis.set_major_formatter(LogFormatter())
-    ax_loss.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
-    ax_loss.grid(alpha=0.3)  # major lines only: minor log-scale grid lines cost more to draw than the rest
-    return fig
+    """Retrain with these settings; return a new figure: decision boundary (left) and loss per epoch (right)."""
+    return Playground(seed).figure(hidden_layers, units, activation, features, lr, epochs, noise)

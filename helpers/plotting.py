@@ -83,14 +83,17 @@ def plot_points(samples, labels, ax=None, title: str | None = None, class_names=
     ax.set_aspect("equal")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.legend(loc="upper right", fontsize="small")
+    # above the axes, under the title: inside, the legend would hide points (the ring reaches every corner)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(class_names), frameon=False, fontsize="small",
+              borderaxespad=0.1)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=16)
     return ax
 
 
 def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor], samples, labels,
-                           ax=None, title: str | None = None, grid_size: int = 200, margin: float = 0.3):
+                           ax=None, title: str | None = None, grid_size: int = 200, margin: float = 0.3,
+                           class_names=("class 0", "class 1")):
     """A binary classifier's probability over the plane, its 0.5 boundary, and the data (N, 2), labels (N,) 0/1, on
     top. Returns the axes.
 
@@ -110,6 +113,6 @@ def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor
     filled = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     if probability.min() < 0.5 < probability.max():  # draw the boundary only where there is one
         ax.contour(grid_x, grid_y, probability, levels=[0.5], colors="k", linewidths=1.5)
-    ax.figure.colorbar(filled, ax=ax, fraction=0.046, pad=0.04, label="P(class 1)")
-    plot_points(samples, labels, ax=ax, title=title)
+    ax.figure.colorbar(filled, ax=ax, fraction=0.046, pad=0.04, label=f"P({class_names[1]})")
+    plot_points(samples, labels, ax=ax, title=title, class_names=class_names)
     return ax

@@ -2,14 +2,14 @@
 
     .venv/bin/python scripts/benchmark_playground.py
 
-One interaction is what a control change costs in the notebook: noisy data, a fresh network trained with the
-default sizes (2 hidden layers of 8 units, 200 full-batch epochs, 600 points), the figure drawn and rendered to
-PNG as the inline backend does (Agg). The 20 interactions cycle through the features, activations and noise
-levels a student would click through. Target: a median of at most 1 s on a 2-core CPU.
+One interaction is what a control change costs in the notebook's kernel: noisy data, a fresh network trained
+with the default sizes (2 hidden layers of 8 units, 200 full-batch epochs, 600 points), the playground's figure
+redrawn and rendered to PNG (`Playground.png`, what `Playground.show` displays). The 20 interactions cycle
+through the features, activations and noise levels a student would click through. What a student waits for in
+the browser (this plus the way to and from JupyterLab): scripts/benchmark_playground_browser.py.
 """
 
 import argparse
-import io
 import itertools
 import statistics
 import sys
@@ -19,11 +19,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from helpers.playground import ACTIVATIONS, FEATURES, playground_figure  # noqa: E402
+from helpers.playground import ACTIVATIONS, FEATURES, Playground  # noqa: E402
 
 
 def main(argv=None):
@@ -31,13 +30,12 @@ def main(argv=None):
     parser.add_argument("--interactions", type=int, default=20)
     n = parser.parse_args(argv).interactions
     settings = itertools.cycle(itertools.product(FEATURES, ACTIVATIONS, (0.1, 0.3)))
-    playground_figure()  # warm-up: imports, first-call allocations
+    playground = Playground()
+    playground.png()  # warm-up: imports, first-call allocations
     seconds, cpu_seconds = [], []
     for features, activation, noise in itertools.islice(settings, n):
         started, cpu_started = time.perf_counter(), time.process_time()
-        fig = playground_figure(features=features, activation=activation, noise=noise)
-        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")  # what the inline backend sends
-        plt.close(fig)
+        playground.png(features=features, activation=activation, noise=noise)
         seconds.append(time.perf_counter() - started)
         cpu_seconds.append(time.process_time() - cpu_started)
     # All of it runs on one thread, so its CPU time is the wall time it takes on an idle core; on a shared,

@@ -96,6 +96,9 @@ def jupyterlab(folder: Path, port: int):
                "jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
+    news = folder / ".lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')  # no "get notified about Jupyter news?" toast over the page
     log = open(folder / "jupyterlab.log", "w")
     server = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -137,9 +140,6 @@ def run_all_cells(page, url: str, name: str, timeout_s: float):
     else:
         raise RuntimeError("JupyterLab did not run the notebook")
     page.wait_for_selector(FIGURE, state="attached", timeout=timeout_s * 1000)
-    no_news = page.locator(".jp-toast-button", has_text="No")  # "get notified about Jupyter news?" covers a corner
-    if no_news.count():
-        no_news.first.click()
     page.locator(".widget-interact").scroll_into_view_if_needed()
 
 
