@@ -27,11 +27,15 @@ def test_benchmark_mnist_loader_runs(capsys):
     assert "SYNTHETIC" in out and "TensorLoader / pure compute" in out and "seed-style / TensorLoader" in out
 
 
-def test_digits_mlp_selection_runs(capsys):
+def test_digits_mlp_selection_runs(tmp_path, capsys):
     assert digits_mlp_selection.MAX_EPOCHS <= 2  # smoke mode
-    digits_mlp_selection.main(["--recipes", "one-plain", "--seeds", "1", "--final-seeds", "1"])
+    results = tmp_path / "cv.csv"
+    digits_mlp_selection.main(["--recipes", "one-plain", "--seeds", "1", "--final-seeds", "1",
+                               "--results", str(results)])
     out = capsys.readouterr().out
     assert "lowest blocked-CV error: one-plain" in out and "on the 447 test images" in out
+    lines = results.read_text().splitlines()   # one row per (recipe, seed, block)
+    assert lines[0] == "recipe,models,augmented,seed,held_out_rows,error" and len(lines) == 1 + 4
 
 
 def test_svhn_sample_check_runs(tmp_path, capsys):
