@@ -13,8 +13,10 @@ from helpers.checks.core import (TIME_LIMIT, NotYet, Verdict, all_of, check_func
                                  check_loss_decreases, check_nonlinear, check_output_shape, check_parameter_count,
                                  hint, pair, report, returned, run)
 from helpers.checks.nb01 import check_mlp, check_points_dataset, check_polar, check_train_one_epoch
-from helpers.checks.nb02 import check_digits_cnn, check_early_stopping, check_nll, check_reshape_flatten
-from helpers.checks.nb03 import check_conv_output_size, check_layer_parameters, check_mnist_mlp
+from helpers.checks.nb02 import (check_digits_cnn, check_digits_design, check_early_stopping, check_nll,
+                                 check_reshape_flatten)
+from helpers.checks.nb03 import (check_confusion_matrix, check_conv_output_size, check_layer_parameters,
+                                 check_mnist_mlp)
 from helpers.checks.nb04 import check_channel_stats, check_random_shift, check_validation_split
 from helpers.checks.nb05 import (check_leak_free_split, check_time_to_accuracy, check_vgg_features,
                                  check_weights_roundtrip)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from helpers.checks.core import (Verdict, all_of, check_loss_decreases, check_output_shape, check_parameter_count,
-                                 returned, run)
+from helpers.checks.core import (TIME_LIMIT, NotYet, Verdict, all_of, check_loss_decreases, check_output_shape,
+                                 check_parameter_count, returned, run)
 
 
 def check_reshape_flatten(reshape_class: type[nn.Module], flatten_class: type[nn.Module]) -> Verdict:
@@ -101,3 +101,52 @@ def check_digits_cnn(network: nn.Module, expected_parameters: int, formula: str)
         lambda: check_parameter_count(network, expected_parameters, formula, name="the CNN"),
         lambda: check_loss_decreases(network, nn.CrossEntropyLoss(), inputs, targets, name="the CNN"),
     )
+
+
+#: The open design exercise: a model of at most this many parameters, trained by the student's own loop ...
+DESIGN_PARAMETER_BUDGET = 5_000
+#: ... must reach this error on the validation digits (self-check) and this one on the test digits, which the
+#: exercise never gives the student (the hidden check at grading).
+DESIGN_VAL_ERROR, DESIGN_TEST_ERROR = 0.06, 0.10
+
+
+def check_digits_design(build_model: Callable, train_model: Callable, split: str = "val") -> Verdict:
+    """``build_model()`` -> an nn.Module mapping (N, 64) pixels to (N, 10) logits with at most
+    :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images, labels)`` trains it on the 1000
+    training digits ((1000, 64) float32 in [0, 1], (1000,) int64) and returns it. Its error on ``split``
+    ("val": the self-check; "test": grading) must be at most the target."""
+    from helpers.data.digits import load_digits_split
+
+    target = DESIGN_VAL_ERROR if split == "val" else DESIGN_TEST_ERROR
+    images, labels = (torch.as_tensor(a) for a in load_digits_split("train"))
+    held_images, held_labels = (torch.as_tensor(a) for a in load_digits_split(split))
+
+    def within_budget():
+        def test():
+            torch.manual_seed(0)
+            model = returned(build_model(), nn.Module, call="build_model()")
+            count = sum(p.numel() for p in model.parameters() if p.requires_grad)
+            if count > DESIGN_PARAMETER_BUDGET:  # stops the check: no use training a model over the budget
+                raise NotYet(f"{count:,} parameters")
+            return True, f"{count:,} parameters"
+        return run(f"the model has at most {DESIGN_PARAMETER_BUDGET:,} parameters", "fewer or narrower layers; "
+                   "a convolution shares its weights across positions, a dense layer does not", test)
+
+    def accurate():
+        def test():
+            torch.manual_seed(0)
+            model = returned(train_model(build_model(), images.clone(), labels.clone()), nn.Module,
+                             call="train_model(...)")
+            model.eval()
+            with torch.no_grad():
+                predicted = returned(model(held_images), shape=(len(held_images), 10), call="the trained model")
+            error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
+            return error <= target, f"{error:.1%} error on the {len(held_images)} {split} digits"
+        where = "validation" if split == "val" else "held-out test"
+        return run(f"your recipe reaches at most {target:.0%} {where} error", "train longer or with a better "
+                   "learning rate, add augmentation or weight decay; look at the validation curve for over- and "
+                   "underfitting", test, seconds=12 * TIME_LIMIT,
+                   code_hint="a loop over epochs and shuffled mini-batches: optimizer.zero_grad(), "
+                   "loss = F.cross_entropy(model(batch), batch_labels), loss.backward(), optimizer.step()",
+                   graded_further=split == "val")
+    return all_of(within_budget, accurate)

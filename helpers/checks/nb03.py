@@ -70,3 +70,56 @@ def check_layer_parameters(expected_parameters: Callable) -> Verdict:
         return True, f"on {len(layers)} layers, with and without biases"
     return run("expected_parameters matches the layers", "Linear: in·out + out; Conv2d: k_h·k_w·C_in·C_out + "
                "C_out; BatchNorm: 2·C (a scale and a shift per channel); no bias term when layer.bias is None", test)
+
+
+def check_confusion_matrix(confusion_matrix: Callable, per_class_recall: Callable, most_confused: Callable,
+                           strict: bool = False) -> Verdict:
+    """``confusion_matrix(predictions, labels, num_classes)`` -> (C, C) int64 counts, **rows the true labels**,
+    columns the predictions; ``per_class_recall(matrix)`` -> (C,) float, the share of each true class predicted
+    right; ``most_confused(matrix)`` -> (true class, predicted class) of the largest off-diagonal count.
+    ``strict`` (grading): also on 2,000 random predictions of 10 classes, against scikit-learn."""
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    predictions = torch.tensor([0, 1, 1, 2, 0, 0])
+    expected = torch.tensor([[1, 1, 0], [0, 1, 0], [2, 0, 1]])
+
+    def matrix_test():
+        matrix = returned(confusion_matrix(predictions, labels, 3), shape=(3, 3), call="confusion_matrix")
+        if torch.equal(matrix.long(), expected.T):
+            return False, "rows must be the true labels and columns the predictions: yours is transposed"
+        if not torch.equal(matrix.long(), expected):
+            return False, f"for labels {labels.tolist()} and predictions {predictions.tolist()} got " \
+                          f"{matrix.tolist()}, expected {expected.tolist()}"
+        if strict:
+            from sklearn.metrics import confusion_matrix as reference
+            generator = torch.Generator().manual_seed(1)
+            many_labels = torch.randint(0, 10, (2000,), generator=generator)
+            many_predictions = torch.where(torch.rand(2000, generator=generator) < 0.7, many_labels,
+                                           torch.randint(0, 10, (2000,), generator=generator))
+            mine = returned(confusion_matrix(many_predictions, many_labels, 10), shape=(10, 10),
+                            call="confusion_matrix")
+            if not torch.equal(mine.long(), torch.as_tensor(reference(many_labels, many_predictions))):
+                return False, "on 2,000 random predictions of 10 classes it differs from scikit-learn's"
+        return True, "rows are the true labels"
+
+    def recall_test():
+        recall = returned(per_class_recall(expected), shape=(3,), call="per_class_recall")
+        right = torch.tensor([0.5, 1.0, 1 / 3])
+        return torch.allclose(recall.double(), right.double(), atol=1e-6), \
+            f"for {expected.tolist()} got {[round(x, 3) for x in recall.tolist()]}, expected [0.5, 1.0, 0.333]"
+
+    def confused_test():
+        pair = returned(most_confused(expected), (tuple, list), length=2, call="most_confused")
+        found = tuple(int(x) for x in pair)
+        return found == (2, 0), f"got {found} for {expected.tolist()}, expected (2, 0): true 2, predicted 0"
+
+    return all_of(
+        lambda: run("confusion_matrix counts (true, predicted) pairs", "one count per (true label, prediction) "
+                    "pair; the true label picks the row", matrix_test,
+                    code_hint="matrix = torch.zeros(C, C, dtype=torch.int64); "
+                    "matrix.index_put_((labels, predictions), torch.ones_like(labels), accumulate=True)"),
+        lambda: run("per_class_recall", "recall of a class: its right predictions over all images of that class "
+                    "(its row)", recall_test, code_hint="matrix.diagonal() / matrix.sum(dim=1)"),
+        lambda: run("most_confused", "the largest count off the diagonal, as (row, column)", confused_test,
+                    code_hint="zero the diagonal (matrix - torch.diag(matrix.diagonal())), then argmax and "
+                    "divmod by C"),
+    )
