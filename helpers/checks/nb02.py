@@ -27,8 +27,9 @@ def check_reshape_flatten(reshape_class: type[nn.Module], flatten_class: type[nn
         if tuple(returned(flatten_class()(torch.randn(3, 16, 2, 2)), call="Flatten()").shape) != (3, 64):
             return False, "Flatten() should map (3, 16, 2, 2) to (3, 64)"
         return True, "(N, 64) -> (N, 1, 8, 8) -> (N, 64) for N = 1 and 5"
-    return run("Reshape and Flatten", "keep the batch dimension: x.reshape(x.shape[0], *self.shape) and "
-               "x.reshape(x.shape[0], -1)", test)
+    return run("Reshape and Flatten", "both must keep the batch dimension (the first one) as it is and change "
+               "only the others", test,
+               code_hint="x.reshape(x.shape[0], *self.shape) and x.reshape(x.shape[0], -1)")
 
 
 def check_nll(nll: Callable) -> Verdict:
@@ -50,8 +51,8 @@ def check_nll(nll: Callable) -> Verdict:
         if not math.isclose(returned(nll(scores, labels), shape=()).item(), reference, abs_tol=1e-5):
             return False, f"on 50 random samples it differs from nn.NLLLoss ({reference:.4f})"
         return True, f"{expected:.4f} on a known batch, equal to nn.NLLLoss on random ones"
-    return run("nll", "pick each sample's log-probability of its true class (log_probs[torch.arange(N), "
-               "targets]), then take minus the mean", test)
+    return run("nll", "for each sample take the log-probability of its true class only, then minus the mean "
+               "over the samples", test, code_hint="-log_probs[torch.arange(len(targets)), targets].mean()")
 
 
 def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdict:
@@ -81,7 +82,8 @@ def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdi
                            f"{best_epoch} (state_dict() holds references to the live weights: keep a deep copy)")
         return True, f"stops after epoch {stop_epoch}, restores epoch {best_epoch}"
     return run("EarlyStopping", "a loss counts as better only when it is strictly lower than the best so far; "
-               "then store copy.deepcopy(model.state_dict()) and reset the counter", test)
+               "then keep a copy of the weights that cannot change later, and start counting again", test,
+               code_hint="self.best_state = copy.deepcopy(model.state_dict()); self.counter = 0")
 
 
 def _digit_blobs(n=40):

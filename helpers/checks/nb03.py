@@ -53,8 +53,9 @@ def check_conv_output_size(conv_output_size: Callable) -> Verdict:
                 return False, (f"conv_output_size({size}, {kernel}, {stride}, {padding}) returned {got!r}, "
                                f"expected {expected}")
         return True, f"on {len(cases)} known layers"
-    return run("conv_output_size gives the right sizes", "floor((size + 2·padding - kernel_size) / stride) + 1, "
-               "as an int: use // for the division", test)
+    return run("conv_output_size gives the right sizes", "count the positions the kernel fits in the padded input, "
+               "stepping by the stride; the result is a whole number", test,
+               code_hint="(size + 2 * padding - kernel_size) // stride + 1")
 
 
 def check_layer_parameters(expected_parameters: Callable) -> Verdict:
