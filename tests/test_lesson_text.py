@@ -109,9 +109,15 @@ def test_the_number_check_can_fail(tmp_path):
 # Claims
 
 
+def helpers_record(output) -> dict:
+    """The helpers.claims record of an output: IPython stores a ``_repr_markdown_``'s metadata under its MIME type."""
+    metadata = output.get("metadata", {})
+    return metadata.get("helpers") or metadata.get("text/markdown", {}).get("helpers") or {}
+
+
 def claim_records(cell):
     for output in cell.get("outputs", []):
-        record = output.get("metadata", {}).get("helpers", {})
+        record = helpers_record(output)
         yield from record.get("claims", [record] if "claim" in record else [])
 
 
@@ -135,7 +141,7 @@ def test_every_claim_shown_has_its_record(path):
         for output in cell.get("outputs", []):
             shown = "".join(output.get("data", {}).get("text/markdown", ""))
             marks = shown.count("✓")
-            records = output.get("metadata", {}).get("helpers", {})
+            records = helpers_record(output)
             recorded = len(records.get("claims", [records] if "claim" in records else []))
             assert marks <= recorded, f"{path.name} cell {index}: {marks} ✓ marks but {recorded} claim records"
 
