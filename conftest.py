@@ -24,12 +24,8 @@ def pytest_configure(config):
         return  # the caller chose a data root (e.g. to run the notebooks on real data)
     root = Path(tempfile.mkdtemp(prefix="helpers-smoke-data-"))
     os.environ["HELPERS_DATA"] = str(root)
-    # Each dataset module adds its synthetic writer here, one line each:
-    # SYNTHETIC-DATA-WRITERS
-    from helpers.data.mnist import write_synthetic_mnist
-    write_synthetic_mnist(root)
-    from helpers.data.svhn import write_synthetic_svhn  # notebook 04
-    write_synthetic_svhn(root)
+    from helpers.data import write_synthetic_datasets
+    write_synthetic_datasets(root)
 
 
 @pytest.fixture(autouse=True)

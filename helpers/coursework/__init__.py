@@ -17,6 +17,8 @@ gradebook in Canvas', Moodle's and Gradescope's import formats, ``helpers.course
 answers for a person to grade and merges the points back.
 """
 
+import re
+
 KEY = "grade"
 SOLUTION, CHECK, HIDDEN_CHECK, WRITTEN = "solution", "check", "hidden-check", "written"
 ROLES = (SOLUTION, CHECK, HIDDEN_CHECK, WRITTEN)
@@ -36,3 +38,8 @@ def role_of(cell) -> tuple[str | None, str | None]:
 def is_hidden_check(cell) -> bool:
     """An instructor-only check that grading runs and students never see."""
     return role_of(cell)[1] == HIDDEN_CHECK
+
+
+def feedback_name(relative: str) -> str:
+    """The feedback file of a submission (its path in the submissions folder): ``feedback/<this>``."""
+    return re.sub(r"[^\w.-]", "_", relative.replace("/", "__")).removesuffix(".ipynb") + ".md"

@@ -60,7 +60,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from helpers.coursework import KEY, lms, role_of, written
+from helpers.coursework import KEY, feedback_name, lms, role_of, written
 from helpers.coursework import sandbox as sandboxes
 
 #: The instructor notebooks, the one source of exercises, points and hidden checks.
@@ -504,10 +504,8 @@ def fingerprint(folder: Path) -> dict[str, str]:
 
 def write_smoke_data(root: Path) -> Path:
     """The synthetic datasets the test suite uses (see conftest.py), written once per grading run."""
-    from helpers.data.mnist import write_synthetic_mnist
-    from helpers.data.svhn import write_synthetic_svhn
-    write_synthetic_mnist(root)
-    write_synthetic_svhn(root)
+    from helpers.data import write_synthetic_datasets
+    write_synthetic_datasets(root)
     return root
 
 
@@ -554,10 +552,6 @@ def feedback_markdown(graded: Graded) -> str:
         if r.detail:
             lines += [f"**{r.exercise}** ({r.status}): {r.detail}", ""]
     return "\n".join(lines)
-
-
-def feedback_name(relative: str) -> str:
-    return re.sub(r"[^\w.-]", "_", relative.replace("/", "__")).removesuffix(".ipynb") + ".md"
 
 
 def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR_DIR, jobs: int | None = None,

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.coursework import KEY, MARKDOWN_BEGIN, MARKDOWN_END, MARKDOWN_PROMPT
+from helpers.coursework import KEY, MARKDOWN_BEGIN, MARKDOWN_END, MARKDOWN_PROMPT, feedback_name, lms
 
 COLUMNS = ["file", "student", "answer", "points", "max", "comment"]
 MODEL_ANSWER = "(model answer)"
@@ -146,14 +146,11 @@ def merge(grades: Path) -> list[str]:
                                                if row["file"] in by_file})
     roster = grades / "roster.csv"
     if roster.is_file():
-        from helpers.coursework import lms
         lms.write_lms_files(rows, lms.read_roster(roster), grades)
     return ungraded
 
 
 def _add_to_feedback(grades: Path, file: str, answers: dict[str, tuple[str, str, str]]) -> None:
-    from helpers.coursework.grade import feedback_name
-
     path = grades / "feedback" / feedback_name(file)
     if not answers or not path.is_file():
         return

@@ -16,11 +16,18 @@ One file per dataset, and one per concern they share, all re-exported here so no
 
 from helpers.data.digits import DIGITS_SPLITS, DigitsDataset, digits_loaders, load_digits_split
 from helpers.data.downloads import CorruptDatasetError, DatasetNotFoundError, RemoteFile, ensure_files
-from helpers.data.mnist import MnistSplits, ensure_mnist, load_mnist, load_mnist_splits
+from helpers.data.mnist import MnistSplits, ensure_mnist, load_mnist, load_mnist_splits, write_synthetic_mnist
 from helpers.data.splits import Splits, balanced_subset, stratified_split
-from helpers.data.svhn import SvhnSplits, load_svhn, load_svhn_splits, official_files_present, svhn_folder
-from helpers.data.synthetic import write_synthetic_mnist, write_synthetic_svhn
+from helpers.data.svhn import (SvhnSplits, load_svhn, load_svhn_splits, official_files_present, svhn_folder,
+                                write_synthetic_svhn)
 from helpers.data.tensor_loader import TensorLoader
 from helpers.data.toy2d import RINGS_DIR, load_rings, make_rings, rings_path, save_rings
 from helpers.data.transforms import (RandomShift, channel_stats, normalize_images, normalize_pixels, polar_features,
                                      random_affine, standardization_stats, standardize)
+
+
+def write_synthetic_datasets(root) -> None:
+    """Small synthetic MNIST and SVHN in their official formats into ``root`` (``root/MNIST/raw``, ``root/SVHN``):
+    the data of the test suite (conftest.py) and of grading (helpers.coursework.grade)."""
+    write_synthetic_mnist(root)
+    write_synthetic_svhn(root)

@@ -24,7 +24,7 @@ import torch
 
 from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files, recorded_files
 from helpers.data.splits import Splits, balanced_subset, stratified_split  # noqa: F401  (balanced_subset: re-exported)
-from helpers.data.synthetic import synthetic_digits, write_synthetic_mnist  # noqa: F401  (re-exported)
+from helpers.data.synthetic import gzip_bytes, synthetic_digits, write_marked_files
 from helpers.data.transforms import normalize_pixels
 from helpers.settings import atomic_write, data_root, shown_path
 
@@ -180,3 +180,19 @@ def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float
     train_images = normalize_pixels(train_pixels)
     return MnistSplits(train_images[kept], train_labels[kept], train_images[held_out], train_labels[held_out],
                        kept, held_out, source, normalize_pixels(test_pixels), test_labels)
+
+
+def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400, seed: int = 0) -> Path:
+    """Write a small synthetic MNIST in the official format (gzipped IDX files) into ``root/MNIST/raw``; return it.
+
+    A model learns its digit glyphs within an epoch or two, so a smoke run shows sane curves.
+    """
+    contents = {}
+    for prefix, n, split_seed in (("train", n_train, seed), ("t10k", n_test, seed + 1)):
+        for kind, array in zip(("images-idx3", "labels-idx1"), synthetic_digits(n, split_seed)):
+            contents[f"{prefix}-{kind}-ubyte.gz"] = gzip_bytes(idx_header(array.shape) + array.tobytes())
+    folder = write_marked_files(mnist_folder(root), SYNTHETIC_MARKER, "MNIST", contents, n_train=n_train, n_test=n_test,
+                          seed=seed)
+    for name in contents:
+        (folder / name[:-3]).unlink(missing_ok=True)  # a stale extracted copy would be read instead
+    return folder

@@ -13,6 +13,7 @@ file is not read until :meth:`SvhnSplits.load_test`, for the final evaluation.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import torch
 from helpers.data.downloads import (HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html,
                                     recorded_files)
 from helpers.data.splits import Splits, stratified_split
-from helpers.data.synthetic import synthetic_svhn, write_synthetic_svhn  # noqa: F401  (re-exported)
+from helpers.data.synthetic import synthetic_svhn, write_marked_files
 from helpers.data.transforms import RandomShift, channel_stats, normalize_images  # noqa: F401  (re-exported)
 from helpers.settings import data_root, shown_path
 
@@ -220,3 +221,16 @@ def load_svhn_splits(folder: str | os.PathLike | None = None, root: str | os.Pat
     return SvhnSplits(normalize_images(pixels[kept], mean, std), labels[kept],
                       normalize_images(pixels[held_out], mean, std), labels[held_out], kept, held_out,
                       _source(path, official_train and official_test), mean, std, test_path)
+
+
+def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600, n_test: int = 200,
+                         seed: int = 0, folder: str | os.PathLike | None = None) -> Path:
+    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1) into ``folder``
+    or ``<root>/SVHN``; return the folder."""
+    contents = {}
+    for split, n, split_seed in zip(SPLITS, (n_train, n_test), (seed, seed + 1)):
+        images, labels = synthetic_svhn(n, split_seed)
+        scipy.io.savemat(buffer := io.BytesIO(), {"X": images, "y": labels})
+        contents[svhn_remote_file(split).filename] = buffer.getvalue()
+    return write_marked_files(_folder(folder, root), SYNTHETIC_MARKER, "SVHN", contents, n_train=n_train, n_test=n_test,
+                        seed=seed)

@@ -1,7 +1,8 @@
-"""Small, learnable stand-ins for MNIST and SVHN in their official file formats, for tests and smoke runs.
-
-Each writer adds a marker file recording the checksums: loading then verifies them like official ones, and every
-description of the data says SYNTHETIC. The test suite (``conftest.py``) writes both into its data root.
+"""Small, learnable stand-ins for MNIST and SVHN images, for tests and smoke runs: the pixels, and the writer of
+a folder of files with a marker recording their checksums (loading then verifies them like official ones, and
+every description of the data says SYNTHETIC). Each dataset's own module writes its official format:
+``helpers.data.mnist.write_synthetic_mnist``, ``helpers.data.svhn.write_synthetic_svhn``; this module imports
+neither (the data modules depend one way).
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ import gzip
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 
 N_CLASSES = 10
 
@@ -52,14 +51,14 @@ def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(images, 0, 255).astype(np.uint8), labels
 
 
-def _gzip_bytes(payload: bytes) -> bytes:
+def gzip_bytes(payload: bytes) -> bytes:
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed:  # mtime=0: same bytes every time
         compressed.write(payload)
     return buffer.getvalue()
 
 
-def _write_files(folder: Path, marker: str, dataset: str, contents: dict[str, bytes], **about) -> Path:
+def write_marked_files(folder: Path, marker: str, dataset: str, contents: dict[str, bytes], **about) -> Path:
     """Write ``contents`` (file name -> bytes) into ``folder``, then ``marker`` with their md5s and ``about``.
 
     Refuses to overwrite non-synthetic (official) files already in the folder.
@@ -71,24 +70,6 @@ def _write_files(folder: Path, marker: str, dataset: str, contents: dict[str, by
         (folder / name).write_bytes(content)
     md5s = {name: hashlib.md5(content).hexdigest() for name, content in contents.items()}
     (folder / marker).write_text(json.dumps({"md5": md5s, **about}, indent=1))
-    return folder
-
-
-def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400, seed: int = 0) -> Path:
-    """Write a small synthetic MNIST in the official format (gzipped IDX files) into ``root/MNIST/raw``; return it.
-
-    A model learns its digit glyphs within an epoch or two, so a smoke run shows sane curves.
-    """
-    from helpers.data.mnist import SYNTHETIC_MARKER, idx_header, mnist_folder
-
-    contents = {}
-    for prefix, n, split_seed in (("train", n_train, seed), ("t10k", n_test, seed + 1)):
-        for kind, array in zip(("images-idx3", "labels-idx1"), synthetic_digits(n, split_seed)):
-            contents[f"{prefix}-{kind}-ubyte.gz"] = _gzip_bytes(idx_header(array.shape) + array.tobytes())
-    folder = _write_files(mnist_folder(root), SYNTHETIC_MARKER, "MNIST", contents, n_train=n_train, n_test=n_test,
-                          seed=seed)
-    for name in contents:
-        (folder / name[:-3]).unlink(missing_ok=True)  # a stale extracted copy would be read instead
     return folder
 
 
@@ -107,18 +88,3 @@ def synthetic_svhn(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     images = np.clip(images, 0, 255).astype(np.uint8).transpose(1, 2, 3, 0)  # (32, 32, 3, n)
     labels = np.where(digits == 0, 10, digits).astype(np.uint8)[:, None]
     return np.ascontiguousarray(images), labels
-
-
-def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600, n_test: int = 200,
-                         seed: int = 0, folder: str | os.PathLike | None = None) -> Path:
-    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1) into ``folder``
-    or ``<root>/SVHN``; return the folder."""
-    from helpers.data.svhn import SPLITS, SYNTHETIC_MARKER, _folder, svhn_remote_file
-
-    contents = {}
-    for split, n, split_seed in zip(SPLITS, (n_train, n_test), (seed, seed + 1)):
-        images, labels = synthetic_svhn(n, split_seed)
-        scipy.io.savemat(buffer := io.BytesIO(), {"X": images, "y": labels})
-        contents[svhn_remote_file(split).filename] = buffer.getvalue()
-    return _write_files(_folder(folder, root), SYNTHETIC_MARKER, "SVHN", contents, n_train=n_train, n_test=n_test,
-                        seed=seed)
