@@ -202,9 +202,6 @@ def mnist_best_cnn(channels_last: bool = True) -> nn.Sequential:
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 
-# --- notebook 04: the SVHN model and its recipe (scripts/svhn_sample_check.py trains the same) -------------
+# --- notebook 04: the SVHN model and its recipe live in helpers.recipes (imported here as before) ----------
 
-#: ``CNN(**SVHN_MODEL_CONFIG)`` is notebook 04's model; its parameters cell holds the same values.
-SVHN_MODEL_CONFIG = dict(channels=[32, 64, 128], in_channels=3, convs_per_block=2, batch_norm=True, dropout=0.3)
-#: Notebook 04's recipe: AdamW (lr, weight_decay), cosine annealing, batches of 128, random shifts up to 2 pixels.
-SVHN_RECIPE = dict(lr=2e-3, weight_decay=5e-4, batch_size=128, max_shift=2)
+from helpers.recipes import SVHN_MODEL_CONFIG, SVHN_RECIPE  # noqa: E402,F401

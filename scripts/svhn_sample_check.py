@@ -6,7 +6,7 @@ The folder holds ``train_32x32.mat`` and ``test_32x32.mat`` in the official layo
 6,000-image sample of real SVHN digits (5,000 train / 1,000 test). The sample is treated as the whole
 dataset, exactly as notebook 04 treats SVHN: a stratified 10% of its training file is held out for
 validation, normalisation statistics come from the rest, the model of notebook 04 is trained with its extra
-components (``helpers.models.SVHN_MODEL_CONFIG`` and ``SVHN_RECIPE``: the notebook's values, not a copy), the
+components (``helpers.recipes.SVHN_MODEL_CONFIG`` and ``SVHN_RECIPE``, which the notebook imports too), the
 checkpoint with the lowest validation loss is kept, and only then is the test file read, once.
 
 The numbers printed are "SVHN sample" results, NOT SVHN results: the sample is far smaller than SVHN
@@ -27,14 +27,15 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from helpers.data import RandomShift, TensorLoader, load_svhn_splits  # noqa: E402
-from helpers.models import CNN, SVHN_MODEL_CONFIG, SVHN_RECIPE, count_parameters  # noqa: E402
+from helpers.models import CNN, count_parameters  # noqa: E402
+from helpers.recipes import SVHN_EPOCHS, SVHN_MODEL_CONFIG, SVHN_RECIPE  # noqa: E402
 from helpers.training import choose_device, evaluate, fit, seed_everything  # noqa: E402
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="folder with train_32x32.mat and test_32x32.mat")
-    parser.add_argument("--epochs", type=int, default=16)  # 16 x ~12.5 s: inside the 4-minute budget on 2 cores
+    parser.add_argument("--epochs", type=int, default=SVHN_EPOCHS)  # the notebook's final-model epochs
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (the target is for 2)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -1,0 +1,97 @@
+"""Notebook 04's SVHN configuration in one place: the model, its training recipe, the ablation's variants and
+how much to train on each kind of machine. Notebook 04, ``scripts/svhn_sample_check.py`` and
+``scripts/svhn_time_budget.py`` import it, so none of them holds a copy that could drift.
+
+Training costs (training images x epochs). A GPU (or ``full_run``) gets the full recipe on the whole training
+split; a CPU gets a budget that keeps the whole notebook within about 15 minutes on the official files (the
+README's maintainer section states the latest measurement of ``scripts/svhn_time_budget.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: ``CNN(**SVHN_MODEL_CONFIG)``: three VGG-style blocks (two 3x3 convolutions each), batch norm, dropout 0.3.
+SVHN_MODEL_CONFIG = dict(channels=[32, 64, 128], in_channels=3, convs_per_block=2, batch_norm=True, dropout=0.3)
+#: The recipe: AdamW (lr, weight_decay), cosine annealing over the run, batches of 128, random shifts of
+#: up to 2 pixels.
+SVHN_RECIPE = dict(lr=2e-3, weight_decay=5e-4, batch_size=128, max_shift=2)
+#: The final model's epochs when there is time for them.
+SVHN_EPOCHS = 16
+
+#: The ablation, leave-one-out: the final recipe, and the final recipe with one component taken out. Each
+#: entry overrides the recipe's settings (``batch_norm``, ``dropout``, ``max_shift``, ``schedule``, ``init``).
+#: The short runs use their own learning rate (``SvhnBudget.ablation_lr``), and the variant without batch norm
+#: more epochs (``SvhnBudget.variant_epochs``). Both were chosen on the validation images of the SVHN sample in
+#: trial runs (2,000 images, batches of 64): at lr 2e-3 (and 4e-3) the final recipe stayed near the majority class
+#: for 4-6 epochs, at 1e-3 it learned (46% validation error after 6 epochs, 64% after 4; 5e-4: 67% after 4);
+#: without batch norm, PyTorch's default initial weights stayed at the majority class for 6 epochs (lr 1e-3
+#: and 5e-4), He initialisation learned slowly (72% after 6 epochs, 55% after 10).
+SVHN_ABLATION_VARIANTS = {
+    "final recipe": {},
+    # a deep stack without batch norm also needs initial weights scaled for it (He initialisation)
+    "without batch norm": {"batch_norm": False, "init": "he"},
+    "without augmentation": {"max_shift": 0},
+    "without dropout": {"dropout": 0.0},
+    "without LR schedule": {"schedule": "constant"},
+}
+
+
+def ablation_recipe(variant: str) -> dict:
+    """The full settings of one ablation variant: model keywords, optimiser, schedule and augmentation."""
+    settings = {**SVHN_MODEL_CONFIG, **SVHN_RECIPE, "schedule": "cosine", "init": "default"}
+    return {**settings, **SVHN_ABLATION_VARIANTS[variant]}
+
+
+@dataclass(frozen=True)
+class SvhnBudget:
+    """How much notebook 04 trains, and why (see :func:`svhn_budget`)."""
+
+    reason: str
+    #: final model: at most this many training images (a stratified subset; None: all of them)...
+    train_images: int | None
+    #: ...for min(max_epochs, image_epochs // images) epochs (None: always max_epochs)
+    image_epochs: int | None
+    max_epochs: int
+    #: ablation: training images (stratified subset), epochs, batch size, validation images (None: all), seeds
+    ablation_images: int | None
+    ablation_epochs: int
+    ablation_epochs_without_bn: int
+    ablation_batch_size: int
+    ablation_val_images: int | None
+    ablation_seeds: tuple[int, ...]
+    #: the ablation's learning rate (its short runs need a smaller one than the final model's)
+    ablation_lr: float
+
+    def final_epochs(self, n_images: int) -> int:
+        """The final model's epochs when it trains on ``n_images`` images."""
+        if self.image_epochs is None:
+            return self.max_epochs
+        return max(1, min(self.max_epochs, self.image_epochs // n_images))
+
+    def variant_epochs(self, variant: str) -> int:
+        """Epochs of one ablation variant: without batch norm the network starts to learn much later."""
+        return self.ablation_epochs_without_bn if variant == "without batch norm" else self.ablation_epochs
+
+    def plan(self, n_train: int) -> str:
+        """What this budget trains when the training split holds ``n_train`` images, in one line."""
+        final = n_train if self.train_images is None else min(self.train_images, n_train)
+        ablation = n_train if self.ablation_images is None else min(self.ablation_images, n_train)
+        return (f"final model: {final:,} of the {n_train:,} training images x {self.final_epochs(final)} epochs; "
+                f"ablation: {len(SVHN_ABLATION_VARIANTS)} variants x {len(self.ablation_seeds)} seeds x "
+                f"{self.ablation_epochs} epochs ({self.ablation_epochs_without_bn} without batch norm) on "
+                f"{ablation:,} images")
+
+
+def svhn_budget(device_type: str, smoke: bool = False, full_run: bool = False) -> SvhnBudget:
+    """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode, the full recipe on a GPU
+    or with ``full_run``, a time budget on a CPU."""
+    if smoke:
+        return SvhnBudget("a check that every cell runs, on tiny synthetic data", None, None, 2,
+                          100, 1, 2, 32, None, (0, 1), 1e-3)
+    if full_run or device_type != "cpu":
+        return SvhnBudget("FULL_RUN = True" if full_run else f"a GPU ({device_type})", None, None, SVHN_EPOCHS,
+                          20_000, 8, 16, 128, None, (0, 1, 2), 1e-3)
+    return SvhnBudget("a CPU: about 15 minutes for the whole notebook on the official files; FULL_RUN = True "
+                      "trains the final model on the whole training split", 9_000, 54_000, SVHN_EPOCHS,
+                      2_000, 6, 10, 64, 500, (0, 1), 1e-3)
