@@ -9,6 +9,7 @@ One module per concern, so that a notebook imports exactly what it talks about:
 - ``helpers.plotting``  -- learning curves, decision boundaries and the other figures
 - ``helpers.checks``    -- the self-checks that follow each exercise (PASSED / NOT YET with a hint)
 - ``helpers.cache``     -- finished training runs stored by configuration, so notebook 05 re-runs in seconds
+- ``helpers.experiments`` -- notebook 05's recipe: models from JSON descriptions, optimisers, cached runs, tables
 - ``helpers.claims``    -- the statements of a conclusion, checked against the results they are about
 """
 
