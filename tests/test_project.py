@@ -84,9 +84,13 @@ def test_colab_install_cells_do_not_pull_jupyter():
 def test_ci_runs_what_the_readme_tells_users():
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
-    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.startswith(("#", "set ", "cd "))]
-    assert commands == ["make test"]
-    assert "make test" in readme and "make lab" in readme
+    lines = [line.strip() for line in ci.splitlines() if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    # besides `make test`, only the system package the grading sandbox's tests need (what the README tells
+    # instructors to install: bubblewrap), installed when missing
+    system = [line for line in lines if line not in ("make test",)]
+    assert lines[-1] == "make test" and lines.count("make test") == 1
+    assert all("bubblewrap" in line or line in ("fi",) or line.startswith("if ") for line in system), system
+    assert "make test" in readme and "make lab" in readme and "apt install bubblewrap" in readme
 
 
 def test_there_are_notebooks():
