@@ -4,10 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from helpers.data import make_rings  # noqa: E402
-from helpers.playground import FEATURES, noisy_rings, playground_figure, train_2d_classifier  # noqa: E402
+from helpers.playground import (FEATURES, Playground, noisy_rings, playground_figure, set_loss_scale,  # noqa: E402
+                                train_2d_classifier)
 
 
 def training_accuracy(probability, samples, labels):
@@ -73,3 +75,41 @@ def test_benchmark_playground_runs(capsys):
 
     assert benchmark_playground.main(["--interactions", "2"]) == 0
     assert "2 interactions (retrain + redraw): median" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("losses", [[0.70, 0.695, 0.69], [0.7, 0.1, 0.012]], ids=["narrow", "two decades"])
+def test_loss_axis_labels_are_plain_and_distinct(losses):
+    """No "7e-01" on every tick of a narrow range; no minor-tick labels."""
+    fig, ax = plt.subplots()
+    ax.plot(range(len(losses)), losses)
+    set_loss_scale(ax, losses)
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labels = [ax.yaxis.get_major_formatter()(v) for v in ax.yaxis.get_majorticklocs() if low <= v <= high]
+    assert len(labels) >= 2 and len(set(labels)) == len(labels) and not any("e" in label for label in labels)
+    assert not any(ax.yaxis.get_minor_formatter()(v) for v in ax.yaxis.get_minorticklocs())
+    plt.close(fig)
+
+
+def test_the_playground_redraws_one_figure():
+    playground = Playground()
+    first = playground.figure(hidden_layers=0, epochs=10)
+    again = playground.figure(hidden_layers=1, units=3, features="r, φ", epochs=20, noise=0.3)
+    assert again is first and playground.ax_plane.get_title().startswith("1×3 relu on (r, φ)")
+    assert len(playground.loss_line.get_ydata()) == 20
+    assert playground.png(epochs=10).startswith(b"\x89PNG")
+
+
+def test_benchmark_playground_browser_runs(tmp_path, capsys):
+    """JupyterLab and headless Chromium, one change per control; skipped where Playwright or Chromium is missing
+    (the `browser` extra and /usr/bin/chromium)."""
+    from scripts import benchmark_playground_browser as browser
+
+    missing = browser.browser_available()
+    if missing:
+        pytest.skip(missing)
+    status = browser.main(["--changes", "1", "--screenshot", str(tmp_path / "controls.png")])
+    out = capsys.readouterr().out
+    assert "all whole" in out and (tmp_path / "controls.png").stat().st_size > 0
+    assert all(f"  {name} " in out for name in browser.CONTROLS)
+    assert status in (0, 1)  # 1: slower than 1 s here (a busy machine); the README states a quiet machine's numbers
