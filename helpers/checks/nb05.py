@@ -38,9 +38,11 @@ def check_vgg_features(vgg_features: Callable) -> Verdict:
                 return False, f"batch_norm={batch_norm}: {count} parameters, expected {n_params}"
         return True, (f"(2, 1, 28, 28) -> (2, 8, 7, 7), {weights} parameters = (9·1·4 + 4) + (9·4·8 + 8) + "
                       "(9·8·8 + 8)")
-    return run("vgg_features builds [4, 'M', 8, 8, 'M']", "for each entry: 'M' -> nn.MaxPool2d(2); a number C -> "
-               "nn.Conv2d(C_in, C, kernel_size=3, padding=1), then nn.BatchNorm2d(C) if batch_norm, then nn.ReLU(); "
-               "C_in = C for the next one", test)
+    return run("vgg_features builds [4, 'M', 8, 8, 'M']", "each 'M' is a 2x2 max-pooling, each number a 3x3 "
+               "convolution to that many channels that keeps the size, (batch norm if asked,) then a ReLU; each "
+               "convolution takes the channels of the one before", test,
+               code_hint="'M' -> nn.MaxPool2d(2); a number C -> nn.Conv2d(C_in, C, kernel_size=3, padding=1), "
+               "then nn.BatchNorm2d(C) if batch_norm, then nn.ReLU(); C_in = C for the next one")
 
 
 def check_time_to_accuracy(time_to_accuracy: Callable) -> Verdict:
@@ -55,8 +57,10 @@ def check_time_to_accuracy(time_to_accuracy: Callable) -> Verdict:
             if not ok:
                 return False, f"target {target}: got {got!r}, expected {expected!r}"
         return True, f"on {len(cases)} targets of a known history"
-    return run("time_to_accuracy", "add up epoch_seconds up to and including the first epoch whose val_acc is "
-               ">= target; return None when no epoch reaches it", test)
+    return run("time_to_accuracy", "the seconds of training until the first epoch that reaches the target, that "
+               "epoch included; None when no epoch reaches it", test,
+               code_hint="add up history['epoch_seconds'] up to and including the first epoch whose "
+               "history['val_acc'] is >= target")
 
 
 def check_leak_free_split(split: Callable) -> Verdict:
@@ -77,8 +81,10 @@ def check_leak_free_split(split: Callable) -> Verdict:
         if sorted(other) == sorted(val):
             return False, "another seed gave the same validation set: shuffle with a generator seeded by `seed`"
         return True, "80 / 20 indices, disjoint, covering 0..99, reproducible per seed"
-    return run("the split keeps validation out of training", "shuffle 0..n-1 with "
-               "torch.randperm(n, generator=torch.Generator().manual_seed(seed)), then cut it in two", test)
+    return run("the split keeps validation out of training", "every index in exactly one of the two parts, in a "
+               "random order that the seed fixes", test,
+               code_hint="shuffle 0..n-1 with torch.randperm(n, generator=torch.Generator().manual_seed(seed)), "
+               "then cut it in two")
 
 
 def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> Verdict:
@@ -109,5 +115,7 @@ def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> V
         with torch.no_grad():
             same = torch.equal(model(inputs), loaded(inputs))
         return same, "" if same else "the loaded model computes something else than the saved one"
-    return run("weights survive save and load", "save_weights: torch.save(model.state_dict(), path); "
-               "load_weights: model.load_state_dict(torch.load(path, weights_only=True)), then return model", test)
+    return run("weights survive save and load", "save the dict of the model's tensors, not the model object; load it "
+               "back into a model built by code, and return that model", test,
+               code_hint="save_weights: torch.save(model.state_dict(), path); load_weights: "
+               "model.load_state_dict(torch.load(path, weights_only=True)), then return model")
