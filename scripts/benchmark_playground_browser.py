@@ -125,7 +125,7 @@ def run_all_cells(page, url: str, name: str, timeout_s: float):
     """Open notebook ``name``, wait for its kernel, run all cells, wait for the playground's first figure."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page.goto(f"{url}/lab/tree/{name}")
+    page.goto(f"{url}/lab/tree/{name}", timeout=180_000)  # JupyterLab loads slowly on a busy machine
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')", state="attached", timeout=120_000)
     for _ in range(10):  # the menu's "Run All Cells" does nothing until the notebook and its kernel are ready
