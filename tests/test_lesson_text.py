@@ -47,7 +47,7 @@ NOT_PROSE = [re.compile(p, re.M | re.S) for p in (
     r"https?://\S+", r"^\s*\d+\.\s", r"^#+\s*[\d.]+\s",
 )]
 #: A number as written: 6,000 / 0.013 / 94.0% / ±0.20 / 12.2.
-NUMBER = re.compile(r"(?<![\w.])±?\s?\d[\d,]*(?:\.\d+)?(?:\s?%)?(?![\w])")
+NUMBER = re.compile(r"(?<![\w.])(?:±\s?)?\d[\d,]*(?:\.\d+)?(?:\s?%)?(?![\w])")
 
 
 def prose(markdown: str) -> str:
