@@ -93,5 +93,5 @@ def svhn_budget(device_type: str, smoke: bool = False, full_run: bool = False) -
         return SvhnBudget("FULL_RUN = True" if full_run else f"a GPU ({device_type})", None, None, SVHN_EPOCHS,
                           20_000, 8, 16, 128, None, (0, 1, 2), 1e-3)
     return SvhnBudget("a CPU: about 15 minutes for the whole notebook on the official files; FULL_RUN = True "
-                      "trains the final model on the whole training split", 9_000, 54_000, SVHN_EPOCHS,
+                      "trains the final model on the whole training split", 9_000, 45_000, SVHN_EPOCHS,
                       2_000, 6, 10, 64, 500, (0, 1), 1e-3)

@@ -8,10 +8,13 @@ The time of the notebook depends on how many images it trains on and for how man
 the pixels show. So, without the official files, it writes **official-sized** synthetic files
 (73,257 training / 26,032 test images in the official ``.mat`` layout) into a temporary folder, runs
 the whole notebook on them in a fresh kernel (an empty run cache, so nothing is reused), exactly as
-``make notebooks`` does, and records the wall time in all and of the cells tagged ``timing:<part>``.
+``make notebooks`` does, and records the wall time in all and of the cells tagged ``timing:<part>``. A
+conclusion's claim about what the model learned fails on synthetic pixels (``ClaimFailed``): such a cell is
+recorded and the run goes on, since only the time is measured here; any other error stops the script.
 
-The result goes to ``notebooks/04_svhn_cnn.timing.json``; the notebook's section 6 prints it. Run it
-on a quiet machine: anything else running makes it slower (never faster).
+The result goes to ``docs/svhn_time_budget.json``; the README's maintainer section states it (the notebook
+itself does not show it: how long a run took on our machine is not part of the lesson). Run it on a quiet
+machine: anything else running makes it slower (never faster).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from helpers.data.svhn import SVHN_FOLDER_ENV, is_synthetic, write_synthetic_svhn  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "04_svhn_cnn.ipynb"
-OUTPUT = ROOT / "notebooks" / "04_svhn_cnn.timing.json"
+OUTPUT = ROOT / "docs" / "svhn_time_budget.json"
 OFFICIAL_SIZES = {"n_train": 73_257, "n_test": 26_032}
 
 
@@ -63,7 +66,7 @@ def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbf
         # The kernel inherits this process's environment: the data, an empty cache, the mode.
         os.environ.update({SVHN_FOLDER_ENV: str(svhn_folder), "HELPERS_CACHE": cache, "MPLBACKEND": "Agg",
                            "HELPERS_SMOKE": "1" if smoke else "0"})
-        client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
+        client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": str(NOTEBOOK.parent)}})
         started, load_before = time.perf_counter(), os.getloadavg()[0]
         try:
@@ -73,8 +76,20 @@ def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbf
             nbformat.write(nb, partial)
             print(f"the run stopped; the notebook as far as it ran is in {partial}", flush=True)
             raise
+        seconds = time.perf_counter() - started
         nb.metadata["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
-        return nb, time.perf_counter() - started
+        errors = failed_cells(nb)
+        if any(name != "ClaimFailed" for _, name in errors):
+            partial = Path(tempfile.gettempdir()) / "svhn_time_budget.partial.ipynb"
+            nbformat.write(nb, partial)
+            raise RuntimeError(f"cells failed: {errors}; the executed notebook is in {partial}")
+        return nb, seconds
+
+
+def failed_cells(nb) -> list[tuple[int, str]]:
+    """(cell index, exception name) of every cell whose run raised."""
+    return [(index, output.get("ename", "")) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if output.get("output_type") == "error"]
 
 
 def images_in(path: Path) -> int:
@@ -83,7 +98,7 @@ def images_in(path: Path) -> int:
 
 
 def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
-    """The record that section 6 of the notebook prints."""
+    """The record written to docs/svhn_time_budget.json."""
     parts: dict[str, float] = {}
     for cell in nb.cells:
         for tag in cell.metadata.get("tags", []):
@@ -91,10 +106,9 @@ def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
                 parts[tag.removeprefix("timing:")] = parts.get(tag.removeprefix("timing:"), 0.0) + cell_seconds(cell)
     parts["everything else"] = total_seconds - sum(parts.values())
     text = printed_text(nb)
-    final = re.search(r"final model: ([\d,]+) of the ([\d,]+) training images x (\d+) epochs", text)
-    ablations = re.search(r"ablations: (\d+) epochs on at most ([\d,]+) images", text)
-    parameters = (f"final model {final[1]} training images x {final[3]} epochs, ablations 6 x {ablations[1]} "
-                  f"epochs on at most {ablations[2]} images" if final and ablations else "see the notebook")
+    # the line of helpers.recipes.SvhnBudget.plan() that the notebook prints: what this run trained
+    plan = re.search(r"^final model: [\d,]+ of the [\d,]+ training images x \d+ epochs; ablation: .*$", text, re.M)
+    parameters = plan[0] if plan else "see the notebook"
     import torch  # after the run: the kernel chose its own threads
 
     return {
@@ -107,6 +121,8 @@ def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
         "n_train_file": images_in(folder / "train_32x32.mat"),
         "n_test_file": images_in(folder / "test_32x32.mat"),
         "parameters": parameters,
+        # claims about what was learned, checked in full mode, fail on synthetic pixels: only the time counts here
+        "failed_claim_cells": [index for index, _ in failed_cells(nb)],
         "total_seconds": round(total_seconds, 1),
         "parts": {name: round(seconds, 1) for name, seconds in parts.items()},
     }
