@@ -2,7 +2,7 @@
 
 One module per concern, so that a notebook imports exactly what it talks about:
 
-- ``helpers.settings``  -- the two switches read from the environment (smoke mode, data root)
+- ``helpers.settings``  -- every switch read from the environment (smoke mode, data root...)
 - ``helpers.data``      -- datasets, loaders, splits, normalisation, feature transforms
 - ``helpers.models``    -- model classes that more than one notebook uses
 - ``helpers.training``  -- seeding, device choice, the training loop that returns a history dict

@@ -25,10 +25,9 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from helpers.settings import atomic_write, data_root, smoke_mode
+from helpers.settings import (CACHE_ENV, atomic_write, cache_folder_override, data_root,
+                              recompute_requested, smoke_mode)
 
-RECOMPUTE_ENV = "HELPERS_RECOMPUTE"
-CACHE_ENV = "HELPERS_CACHE"
 #: Used instead of ``<data root>/cache`` when the data root is read-only.
 USER_CACHE_DIR = Path.home() / ".cache" / "dl-notebooks" / "cache"
 
@@ -45,8 +44,8 @@ def cache_dir(root: str | os.PathLike | None = None) -> Path:
     """The cache folder of the current mode, ``.../full`` or ``.../smoke``, in ``$HELPERS_CACHE`` (unless ``root``
     is given), else ``<data root>/cache`` when the data root is writable, else :data:`USER_CACHE_DIR`."""
     mode = "smoke" if smoke_mode() else "full"
-    if root is None and os.environ.get(CACHE_ENV, "").strip():
-        return Path(os.environ[CACHE_ENV].strip()).expanduser().resolve() / mode
+    if root is None and cache_folder_override() is not None:
+        return cache_folder_override() / mode
     base = data_root(root) / "cache"
     if not _writable(base):  # a course-provided read-only data folder: keep results with the user
         base = USER_CACHE_DIR
@@ -116,7 +115,7 @@ def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: 
     (default: :func:`cache_dir`); ``version``: bump it after changing code the key cannot see (e.g. in ``helpers``).
     """
     if recompute is None:
-        recompute = os.environ.get(RECOMPUTE_ENV, "").strip() in {"1", "true", "yes"}
+        recompute = recompute_requested()
     folder = Path(folder) if folder is not None else cache_dir()
     config = json.loads(json.dumps(config))  # what will be stored: tuples become lists, etc.
     code = f"{code_fingerprint(compute)}-v{version}"

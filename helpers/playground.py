@@ -8,8 +8,6 @@ well under a second from click to new figure (scripts/benchmark_playground_brows
 from __future__ import annotations
 
 import io
-import os
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,15 +24,6 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 #: input features from (N, 2) points (x, y) -> (N, D)
 FEATURES = {"x, y": lambda p: p, "r, φ": polar_features,
             "both": lambda p: torch.cat([p, polar_features(p)], dim=1)}
-
-
-def widget_frontend() -> bool:
-    """True where ipywidgets render live: a kernel of Jupyter Server (JupyterLab, Notebook: it sets
-    $JPY_SESSION_NAME) or Colab; ``HELPERS_WIDGETS=1``/``0`` overrides (e.g. VS Code). nbconvert and nbval start
-    kernels without a session, so there the notebook stores a static figure, not a widget nobody can render."""
-    if os.environ.get("HELPERS_WIDGETS", "").strip():
-        return os.environ["HELPERS_WIDGETS"].strip() == "1"
-    return "JPY_SESSION_NAME" in os.environ or "google.colab" in sys.modules
 
 
 def noisy_rings(n: int = 600, noise: float = 0.1, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -188,8 +177,3 @@ class Playground:
         display(Image(self.png(hidden_layers=hidden_layers, units=units, activation=activation, features=features,
                                lr=lr, epochs=epochs, noise=noise)))
 
-
-def playground_figure(hidden_layers: int = 2, units: int = 8, activation: str = "relu", features: str = "x, y",
-                      lr: float = 0.03, epochs: int = 200, noise: float = 0.1, seed: int = 0):
-    """Retrain with these settings; return a new figure: decision boundary (left) and loss per epoch (right)."""
-    return Playground(seed).figure(hidden_layers, units, activation, features, lr, epochs, noise)

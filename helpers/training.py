@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import random
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm  # the text bar: no widget state for an executed notebook to store
 
-from helpers.settings import atomic_write, shown_path, smoke_mode
+from helpers.settings import atomic_write, device_override, shown_path, smoke_mode
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
 
@@ -60,7 +59,7 @@ def choose_device(prefer: str | None = None) -> torch.device:
 
     ``prefer`` (e.g. ``"cpu"``) overrides the choice; so does ``$HELPERS_DEVICE``.
     """
-    prefer = prefer or os.environ.get("HELPERS_DEVICE")
+    prefer = prefer or device_override()
     if prefer:
         return torch.device(prefer)
     if torch.cuda.is_available():

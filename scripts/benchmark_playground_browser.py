@@ -31,6 +31,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from helpers.settings import SMOKE_ENV, WIDGETS_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_2d_classifier.ipynb"
 CHROMIUM = "/usr/bin/chromium"
@@ -86,8 +88,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def jupyterlab(folder: Path, port: int):
     """A JupyterLab server on 127.0.0.1:port serving ``folder``, without token, its settings under ``folder``."""
-    env = {k: v for k, v in os.environ.items() if k != "HELPERS_WIDGETS"}
-    env.update(HELPERS_SMOKE="1", JUPYTER_CONFIG_DIR=str(folder / ".jupyter"),
+    env = {k: v for k, v in os.environ.items() if k != WIDGETS_ENV}
+    env.update({SMOKE_ENV: "1"}, JUPYTER_CONFIG_DIR=str(folder / ".jupyter"),
                JUPYTERLAB_SETTINGS_DIR=str(folder / ".lab-settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(folder / ".lab-workspaces"))
     command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",

@@ -37,7 +37,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from helpers.data.svhn import SVHN_FOLDER_ENV, is_synthetic, write_synthetic_svhn  # noqa: E402
+from helpers.data.svhn import is_synthetic, write_synthetic_svhn  # noqa: E402
+from helpers.settings import CACHE_ENV, SMOKE_ENV, SVHN_ENV  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "04_svhn_cnn.ipynb"
 OUTPUT = ROOT / "docs" / "svhn_time_budget.json"
@@ -64,8 +65,8 @@ def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbf
     nb = nbformat.read(NOTEBOOK, as_version=4)
     with tempfile.TemporaryDirectory(prefix="svhn-time-cache-") as cache:
         # The kernel inherits this process's environment: the data, an empty cache, the mode.
-        os.environ.update({SVHN_FOLDER_ENV: str(svhn_folder), "HELPERS_CACHE": cache, "MPLBACKEND": "Agg",
-                           "HELPERS_SMOKE": "1" if smoke else "0"})
+        os.environ.update({SVHN_ENV: str(svhn_folder), CACHE_ENV: cache, "MPLBACKEND": "Agg",
+                           SMOKE_ENV: "1" if smoke else "0"})
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": str(NOTEBOOK.parent)}})
         started, load_before = time.perf_counter(), os.getloadavg()[0]

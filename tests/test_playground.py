@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from helpers.data import make_rings  # noqa: E402
-from helpers.playground import (FEATURES, Playground, noisy_rings, playground_figure, set_loss_scale,  # noqa: E402
+from helpers.playground import (FEATURES, Playground, noisy_rings, set_loss_scale,  # noqa: E402
                                 train_2d_classifier)
 
 
@@ -51,23 +51,11 @@ def test_training_is_reproducible_for_a_seed():
 
 
 def test_playground_figure_draws_boundary_and_loss_curve():
-    fig = playground_figure(hidden_layers=1, units=4, activation="sigmoid", features="both", epochs=10)
+    fig = Playground(seed=0).figure(hidden_layers=1, units=4, activation="sigmoid", features="both", epochs=10)
     plane, loss = fig.axes[:2]
     assert "training accuracy" in plane.get_title()
     assert len(loss.lines[0].get_ydata()) == 10
     plt.close(fig)
-
-
-def test_widgets_only_where_a_live_front_end_renders_them(monkeypatch):
-    from helpers.playground import widget_frontend
-
-    monkeypatch.delenv("HELPERS_WIDGETS", raising=False)
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    assert not widget_frontend()                      # nbconvert, nbval, a script
-    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/01_2d_classifier.ipynb")
-    assert widget_frontend()                          # a JupyterLab kernel
-    monkeypatch.setenv("HELPERS_WIDGETS", "0")
-    assert not widget_frontend()
 
 
 def test_benchmark_playground_runs(capsys):

@@ -62,6 +62,7 @@ from nbclient.exceptions import DeadKernelError
 
 from helpers.coursework import KEY, feedback_name, lms, role_of, written
 from helpers.coursework import sandbox as sandboxes
+from helpers.settings import CACHE_ENV, DATA_ENV, SMOKE_ENV
 
 #: The instructor notebooks, the one source of exercises, points and hidden checks.
 INSTRUCTOR_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -364,9 +365,10 @@ def kernel_environment(workdir: Path, data_root: Path, limits: Limits) -> dict:
     for folder in ("home", "tmp", "cache"):
         (workdir / folder).mkdir(exist_ok=True)
     threads = str(limits.threads)
-    env.update(HOME=str(workdir / "home"), TMPDIR=str(workdir / "tmp"), HELPERS_SMOKE="1", HELPERS_DATA=str(data_root),
-               HELPERS_CACHE=str(workdir / "cache"), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-               OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, PYTHONUNBUFFERED="1")
+    env.update({SMOKE_ENV: "1", DATA_ENV: str(data_root), CACHE_ENV: str(workdir / "cache")})
+    env.update(HOME=str(workdir / "home"), TMPDIR=str(workdir / "tmp"), MPLBACKEND="Agg",
+               PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+               PYTHONUNBUFFERED="1")
     return env
 
 

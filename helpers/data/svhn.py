@@ -28,22 +28,19 @@ from helpers.data.downloads import (HTML_HINT, CorruptDatasetError, RemoteFile, 
 from helpers.data.splits import Splits, stratified_split
 from helpers.data.synthetic import synthetic_svhn, write_marked_files
 from helpers.data.transforms import RandomShift, channel_stats, normalize_images  # noqa: F401  (re-exported)
-from helpers.settings import data_root, shown_path
+from helpers.settings import data_root, shown_path, svhn_folder_override
 
 #: Written next to the files by :func:`write_synthetic_svhn`: their checksums, and a flag that makes
 #: every description of the data say SYNTHETIC.
 SYNTHETIC_MARKER = "SYNTHETIC-SVHN.json"
 SPLITS = ("train", "test")
 IMAGE_SHAPE = (32, 32, 3)  # X is stored as (row, column, colour, image)
-#: ``HELPERS_SVHN=/some/folder``: read the two ``.mat`` files from there instead of ``<data root>/SVHN``
-#: (``make notebooks`` points it at the course's SVHN sample when the official files are absent).
-SVHN_FOLDER_ENV = "HELPERS_SVHN"
 
 
 def svhn_folder(root: str | os.PathLike | None = None) -> Path:
     """Where ``train_32x32.mat`` and ``test_32x32.mat`` live: ``$HELPERS_SVHN`` if set, else ``<data root>/SVHN``."""
-    if root is None and os.environ.get(SVHN_FOLDER_ENV):
-        return Path(os.environ[SVHN_FOLDER_ENV]).expanduser().resolve()
+    if root is None and svhn_folder_override() is not None:
+        return svhn_folder_override()
     return data_root(root) / "SVHN"
 
 
