@@ -1,8 +1,17 @@
 """Seeding, device choice and the training loop.
 
-``fit`` returns a plain history dict; plotting it is a separate step (``helpers.plotting``).
-The loop itself is written out in notebook 01, where it is taught; this is the same loop with
-the bookkeeping the later notebooks need (progress bars, early stopping, checkpoints, resume).
+``fit`` is the loop written out in notebooks 01 and 02 -- every epoch :func:`train_epoch`, then
+:func:`evaluate` on the validation set -- and returns a plain history dict (plotting it is
+``helpers.plotting``'s job). What the later notebooks need besides are small named pieces that
+``fit`` calls, each usable and tested on its own:
+
+- :class:`RunState`: the history, the best weights so far, and the checkpoint (save, resume);
+- :class:`RunDisplay`: the progress bar or the live learning curves, then one summary line;
+- :func:`stop_on_non_finite_loss` (the NaN guard) and :func:`stop_on_ctrl_c`: training stops
+  cleanly and the history so far is returned.
+
+The callback protocol is one call: after every epoch ``fit`` calls ``callback(history)`` for the
+checkpoint, then ``on_epoch_end``, then the display.
 """
 
 from __future__ import annotations
@@ -11,27 +20,36 @@ import copy
 import math
 import random
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm  # the text bar: no widget state for an executed notebook to store
 
-from helpers.settings import atomic_write, device_override, shown_path, smoke_mode
+from helpers.settings import atomic_write, device_override, frontend, shown_path, smoke_mode
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
 
 
 class NonFiniteLossError(ArithmeticError):
-    """The training loss became nan or inf (raised by :func:`train_epoch`; :func:`fit` stops and explains)."""
+    """The loss became nan or inf (:func:`check_finite`); :func:`fit` stops and explains."""
 
 
-NON_FINITE_HINT = ("Usual causes: a learning rate too high (try 10x lower), inputs not normalised (e.g. pixels "
-                   "0..255 instead of about -1..1), or a log/division by zero in a hand-written loss.")
+NON_FINITE_HINT = ("Usual causes: a learning rate too high (try 10x lower), inputs not normalised "
+                   "(e.g. pixels 0..255 instead of about -1..1), or a log/division by zero in a "
+                   "hand-written loss.")
+
+
+def check_finite(loss: float, where: str) -> None:
+    """Raise :class:`NonFiniteLossError` naming ``where`` when ``loss`` is nan or inf."""
+    if not math.isfinite(loss):
+        raise NonFiniteLossError(f"{where}: the loss is {loss}")
 
 
 def _rng_states() -> dict:
-    """The random states of torch's generators: CPU, every CUDA device, MPS (resume reproduces all of them)."""
+    """The random states of torch's generators: CPU, every CUDA device, MPS (a resume restores
+    all of them)."""
     return {"cpu": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "mps": torch.mps.get_rng_state() if torch.backends.mps.is_available() else None}
@@ -41,8 +59,9 @@ def _set_rng_states(states) -> None:
     if isinstance(states, torch.Tensor):  # checkpoints written before the GPU states were stored
         states = {"cpu": states}
     torch.set_rng_state(states["cpu"])
-    if states.get("cuda") and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(states["cuda"])
+    cuda = states.get("cuda")
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
     if states.get("mps") is not None and torch.backends.mps.is_available():
         torch.mps.set_rng_state(states["mps"])
 
@@ -74,7 +93,8 @@ def predict_labels(outputs: torch.Tensor) -> torch.Tensor:
     """Class labels from a model's outputs.
 
     (N,) or (N, 1) outputs are one logit per sample (binary): label = logit > 0.
-    (N, C) outputs are scores per class (logits, log-probabilities or probabilities): label = argmax.
+    (N, C) outputs are scores per class (logits, log-probabilities or probabilities):
+    label = argmax.
     Returns an (N,) int64 tensor.
     """
     if outputs.ndim == 1 or outputs.shape[-1] == 1:
@@ -84,57 +104,6 @@ def predict_labels(outputs: torch.Tensor) -> torch.Tensor:
 
 def _count_correct(outputs: torch.Tensor, targets: torch.Tensor) -> int:
     return int((predict_labels(outputs) == targets.reshape(-1).long()).sum())
-
-
-def _progress_enabled(progress: bool | None, live: bool = False) -> bool:
-    return (not smoke_mode() and not live) if progress is None else progress
-
-
-class _DisplayLine:
-    """A file for tqdm that shows the bar as one notebook output updated in place (a display id). The run's
-    summary replaces it at the end, so an executed notebook stores that line, never a frozen "0%" bar."""
-
-    def __init__(self):
-        from IPython.display import display
-        self.handle = display({"text/plain": ""}, raw=True, display_id=True)
-
-    def write(self, text):
-        if text.strip():
-            self.handle.update({"text/plain": text.strip()}, raw=True)
-
-    def flush(self):
-        pass
-
-
-def _text_bar(disable: bool, **tqdm_args) -> tuple[tqdm, _DisplayLine | None]:
-    """A tqdm bar and, in a notebook, the :class:`_DisplayLine` it is written to (else None)."""
-    line = _DisplayLine() if not disable and _in_notebook() else None
-    return tqdm(disable=disable, file=line, mininterval=0.5, **tqdm_args), line
-
-
-def progress(iterable, desc: str = "", disable: bool = False) -> tqdm:
-    """``iterable`` with a progress bar for a loop of your own: in a notebook one text line updated in place (no
-    widget state for an executed notebook to store; it ends at 100%), elsewhere tqdm's usual bar."""
-    return _text_bar(disable, iterable=iterable, desc=desc)[0]
-
-
-def _in_notebook() -> bool:
-    """True inside a Jupyter kernel (JupyterLab, Colab, nbconvert, nbval); False in a terminal or a script."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return getattr(get_ipython(), "kernel", None) is not None
-
-
-def run_summary(history) -> str:
-    """One line about a finished run, e.g. "10 epochs in 34 s; best validation accuracy 98.9% at epoch 8"."""
-    if not history["epoch"]:
-        return "no epoch finished"
-    best = max(range(len(history["val_acc"])), key=history["val_acc"].__getitem__)
-    return (f"{len(history['epoch'])} epochs in {sum(history['epoch_seconds']):.0f} s; best validation accuracy "
-            f"{history['val_acc'][best]:.1%} at epoch {history['epoch'][best]}"
-            + ("; stopped early" if history["stopped_early"] else ""))
 
 
 def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=None,
@@ -161,8 +130,7 @@ def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=
         optimizer.zero_grad()
         outputs = model(inputs)
         loss = loss_fn(outputs, targets)
-        if not math.isfinite(loss.item()):
-            raise NonFiniteLossError(f"batch {batch} of {len(loader)}: the loss is {loss.item()}")
+        check_finite(loss.item(), f"batch {batch} of {len(loader)}")
         loss.backward()
         optimizer.step()
         total_loss += loss.item() * len(targets)
@@ -204,11 +172,184 @@ def predict(model, loader, device=None) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(outputs), torch.cat(targets)
 
 
+def run_summary(history) -> str:
+    """One line about a finished run, e.g.
+    "10 epochs in 34 s; best validation accuracy 98.9% at epoch 8"."""
+    if not history["epoch"]:
+        return "no epoch finished"
+    best = max(range(len(history["val_acc"])), key=history["val_acc"].__getitem__)
+    return (f"{len(history['epoch'])} epochs in {sum(history['epoch_seconds']):.0f} s; best "
+            f"validation accuracy {history['val_acc'][best]:.1%} at epoch {history['epoch'][best]}"
+            + ("; stopped early" if history["stopped_early"] else ""))
+
+
 def new_history() -> dict:
     """An empty history: a list per epoch-wise key, plus the run's summary fields."""
     history = {key: [] for key in HISTORY_KEYS}
-    history.update(best_epoch=None, best_val_loss=None, stopped_early=False, interrupted=False, non_finite=None)
+    history.update(best_epoch=None, best_val_loss=None, stopped_early=False, interrupted=False,
+                   non_finite=None)
     return history
+
+
+class RunState:
+    """What a run has so far: its history and the weights of its best epoch (the lowest
+    validation loss), with the model, optimizer and scheduler it saves to and resumes from a
+    checkpoint."""
+
+    def __init__(self, model, optimizer, scheduler=None):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.history, self.best_weights = new_history(), None
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history["epoch"])
+
+    def record(self, epoch, train_loss, train_acc, val_loss, val_acc, seconds) -> None:
+        """Append one epoch to the history; keep a copy of the weights when it is the best."""
+        for key, value in zip(HISTORY_KEYS, (epoch, train_loss, train_acc, val_loss, val_acc,
+                                             seconds)):
+            self.history[key].append(value)
+        if self.history["best_val_loss"] is None or val_loss < self.history["best_val_loss"]:
+            self.history["best_epoch"], self.history["best_val_loss"] = epoch, val_loss
+            self.best_weights = copy.deepcopy(self.model.state_dict())
+
+    def patience_ran_out(self, patience: int | None) -> bool:
+        """True after ``patience`` epochs without a lower validation loss (early stopping)."""
+        best = self.history["best_epoch"]
+        return patience is not None and best is not None and self.epochs_done - best >= patience
+
+    def restore_best(self) -> bool:
+        """Give the model the weights of the best epoch; False (nothing done) before any epoch."""
+        if self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+        return self.best_weights is not None
+
+    def save(self, path: str | Path, config: dict | None = None) -> None:
+        """Write the checkpoint (atomically): best and last weights, optimizer and scheduler state,
+        the history, ``config`` and the random generators' states."""
+        save_checkpoint(path, config=config or {}, history=self.history,
+                        best_model=self.best_weights, last_model=self.model.state_dict(),
+                        optimizer=self.optimizer.state_dict(),
+                        scheduler=None if self.scheduler is None else self.scheduler.state_dict(),
+                        epoch=self.epochs_done, rng_state=_rng_states())
+
+    def resume(self, path: str | Path) -> None:
+        """Continue from the checkpoint at ``path``: the last weights, the optimizer, scheduler
+        and random states, the history and the best weights (same model and optimizer)."""
+        checkpoint = load_checkpoint(path, self.model, which="last_model")
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        if self.scheduler is not None and checkpoint.get("scheduler") is not None:
+            self.scheduler.load_state_dict(checkpoint["scheduler"])
+        _set_rng_states(checkpoint["rng_state"])
+        self.history, self.best_weights = checkpoint["history"], checkpoint["best_model"]
+        self.history["interrupted"] = False
+        print(f"Resuming from {shown_path(path)} after epoch {checkpoint['epoch']}.")
+
+
+@contextmanager
+def stop_on_non_finite_loss(state: RunState):
+    """The NaN guard: a :class:`NonFiniteLossError` in the block stops training, notes where in
+    ``history["non_finite"]``, prints the usual causes and gives the model its best weights."""
+    try:
+        yield
+    except NonFiniteLossError as error:
+        epoch = state.epochs_done + 1
+        state.history["non_finite"] = f"epoch {epoch}, {error}"
+        kept = (f"the model now holds the weights of its best epoch ({state.history['best_epoch']})"
+                if state.restore_best()
+                else "no epoch finished, so there are no earlier weights to go back to")
+        print(f"Training stopped: non-finite loss in epoch {epoch}, {error}. {NON_FINITE_HINT} "
+              f"The history so far is returned; {kept}.")
+
+
+@contextmanager
+def stop_on_ctrl_c(state: RunState, checkpoint_path: str | Path | None = None):
+    """Ctrl-C (KeyboardInterrupt) in the block stops training cleanly: ``history["interrupted"]``,
+    the history so far is kept, the checkpoint holds the last finished epoch (resume from it)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        state.history["interrupted"] = True
+        done = state.epochs_done
+        where = f"; checkpoint {shown_path(checkpoint_path)} holds epoch {done}" \
+            if checkpoint_path else ""
+        print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
+
+
+class _DisplayLine:
+    """A file for tqdm that shows the bar as one notebook output updated in place (a display id).
+    The run's summary replaces it at the end, so an executed notebook stores that line, never a
+    frozen "0%" bar."""
+
+    def __init__(self):
+        from IPython.display import display
+        self.handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text):
+        if text.strip():
+            self.handle.update({"text/plain": text.strip()}, raw=True)
+
+    def flush(self):
+        pass
+
+
+class RunDisplay:
+    """What a run shows: one text bar over all batches of all epochs (it moves even when an epoch
+    takes minutes), or with ``live`` the learning curves redrawn after every epoch
+    (``helpers.plotting.LiveCurves``); at the end one summary line (:func:`run_summary`).
+
+    In a notebook the bar is one text line updated in place, which the summary line replaces, so
+    an executed notebook stores the summary (and the final figure), no widget state.
+
+    Args:
+        history: the run's history (filled in while it trains); epochs: how many in all.
+        progress: show the bar (default: yes, except in smoke mode or with ``live``).
+        name: the run's name in its summary line and the live figure's title.
+        summary: False: no summary line (the caller prints its own, from the history).
+    Use it as a context manager around the epochs, give ``bar`` to :func:`train_epoch`, and call
+    it with the history after every epoch.
+    """
+
+    def __init__(self, history: dict, epochs: int, batches_per_epoch: int,
+                 progress: bool | None = None, live: bool = False, name: str | None = None,
+                 summary: bool = True):
+        self.history, self.epochs, self.name, self.summary = history, epochs, name, summary
+        self.show_bar = (not smoke_mode() and not live) if progress is None else progress
+        self.line = _DisplayLine() if self.show_bar and frontend() != "script" else None
+        done = len(history["epoch"])
+        self.bar = tqdm(disable=not self.show_bar, file=self.line, mininterval=0.5, unit="batch",
+                        total=epochs * batches_per_epoch, initial=done * batches_per_epoch,
+                        desc=f"epoch {min(done + 1, epochs)}/{epochs}")
+        self.live_curves = None
+        if live:
+            from helpers.plotting import LiveCurves  # matplotlib only when asked for
+            self.live_curves = LiveCurves(title=name and f"{name}: learning curves")
+
+    def __call__(self, history: dict) -> None:
+        next_epoch = min(len(history["epoch"]) + 1, self.epochs)
+        self.bar.set_description(f"epoch {next_epoch}/{self.epochs}")
+        self.bar.set_postfix(train_loss=f"{history['train_loss'][-1]:.4f}",
+                             val_loss=f"{history['val_loss'][-1]:.4f}",
+                             val_acc=f"{history['val_acc'][-1]:.4f}")
+        if self.live_curves is not None:
+            self.live_curves(history)
+
+    def __enter__(self) -> RunDisplay:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        self.bar.close()
+        if error_type is not None or not self.summary:
+            return
+        line = (f"[{self.name}] " if self.name else "") + run_summary(self.history)
+        if self.line is not None:
+            self.line.handle.update({"text/plain": line}, raw=True)
+        elif self.show_bar or self.live_curves is not None:
+            print(line)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0][:200]
 
 
 def save_checkpoint(path: str | Path, **content) -> None:
@@ -221,32 +362,36 @@ def save_checkpoint(path: str | Path, **content) -> None:
         torch.save(content, tmp)
 
 
-def load_checkpoint(path: str | Path, model=None, which: str = "best_model", map_location="cpu") -> dict:
-    """Load a checkpoint written by :func:`fit` (``torch.load(weights_only=True)``: no pickled code).
+def load_checkpoint(path: str | Path, model=None, which: str = "best_model",
+                    map_location="cpu") -> dict:
+    """Load a checkpoint written by :func:`fit` (``torch.load(weights_only=True)``: no pickled
+    code).
 
-    If ``model`` is given, its weights are set from ``which`` (``"best_model"`` or ``"last_model"``).
+    If ``model`` is given, its weights are set from ``which`` (``"best_model"`` or
+    ``"last_model"``).
     Returns the checkpoint dict: ``config``, ``history``, ``best_model``, ``last_model``,
-    ``optimizer``, ``scheduler``, ``epoch``, ``rng_state`` (torch's CPU, CUDA and MPS generators: a resumed
-    run draws the same dropout masks, shuffles and augmentations; on a GPU, cuDNN's own non-deterministic
-    kernels can still make it differ in the last digits).
+    ``optimizer``, ``scheduler``, ``epoch``, ``rng_state`` (torch's CPU, CUDA and MPS generators:
+    a resumed run draws the same dropout masks, shuffles and augmentations; on a GPU, cuDNN's own
+    non-deterministic kernels can still make it differ in the last digits).
     """
     path = Path(path)
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"No checkpoint at {path}") from None
-    except Exception as error:  # truncated, foreign, or pickled code (never run): name the file, not torch's insides
+    except Exception as error:  # truncated, foreign, pickled code (never run): name the file
         raise RuntimeError(f"{path} is not a readable checkpoint ({type(error).__name__}: "
-                           f"{str(error).strip().splitlines()[0][:200]}): it is truncated, or not one that fit "
-                           "wrote (pickled Python objects are refused, never run). Delete it to train from "
-                           "scratch.") from None
+                           f"{_first_line(error)}): it is truncated, or not one that fit wrote "
+                           "(pickled Python objects are refused, never run). Delete it to train "
+                           "from scratch.") from None
     if model is not None:
         try:
             model.load_state_dict(checkpoint[which])
         except (RuntimeError, KeyError, TypeError) as error:
-            raise ValueError(f"{path} holds the weights of another model (its config: {checkpoint.get('config')}; "
-                             f"{str(error).strip().splitlines()[0][:200]}). Build the model it was trained with, "
-                             "or give this one another checkpoint_path to train it from scratch.") from None
+            raise ValueError(f"{path} holds the weights of another model (its config: "
+                             f"{checkpoint.get('config')}; {_first_line(error)}). Build the model "
+                             "it was trained with, or give this one another checkpoint_path to "
+                             "train it from scratch.") from None
     return checkpoint
 
 
@@ -255,104 +400,48 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         batch_transform=None, checkpoint_path: str | Path | None = None, resume: bool = False,
         config: dict | None = None, progress: bool | None = None, live: bool = False,
         on_epoch_end=None, name: str | None = None, summary: bool = True) -> dict:
-    """Train for up to ``epochs`` epochs, evaluating on ``val_loader`` after each one.
+    """Train for up to ``epochs`` epochs, each :func:`train_epoch` then :func:`evaluate`.
 
     Args:
-        loss_fn: ``loss_fn(outputs, targets)`` -> scalar mean loss.
-        scheduler: optional LR scheduler, stepped once per epoch.
+        loss_fn: ``loss_fn(outputs, targets)`` -> scalar mean loss; scheduler: stepped every epoch.
         patience: stop after this many epochs without a lower validation loss (early stopping).
-        restore_best: load the weights of the epoch with the lowest validation loss at the end.
-        batch_transform: augmentation applied to training batches only (see :func:`train_epoch`).
-        checkpoint_path: after every epoch, save (atomically) the best and last weights, the
-            optimizer/scheduler state, the history and ``config`` there.
-        resume: continue from ``checkpoint_path`` if it exists (same model and optimizer).
-        progress: show a progress bar (default: yes, except in smoke mode or with ``live``). In a notebook
-            it is one text line updated in place, replaced at the end by the run's summary line.
-        live: redraw the learning curves in place after every epoch (``helpers.plotting.LiveCurves``);
-            an executed notebook stores the final figure and the summary line.
-        on_epoch_end: ``f(history)``, called after every epoch (``live`` adds the live curves to it).
-        name: what the run is called in its summary line and the live figure's title (e.g. the data it ran on).
-        summary: False: no summary line at the end (the caller prints its own, from the history).
+        restore_best: at the end, give the model the weights of its best epoch.
+        batch_transform: augmentation of the training batches only (see :func:`train_epoch`).
+        checkpoint_path: save the run there after every epoch (with ``config``); resume: continue
+            from it if it exists. on_epoch_end: ``f(history)``, called after every epoch.
+        progress, live, name, summary: what the run shows (see :class:`RunDisplay`).
     Returns:
-        history: ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
-        ``epoch_seconds`` (one entry per epoch; seconds of training + validation), plus
-        ``best_epoch``, ``best_val_loss``, ``stopped_early``, ``interrupted`` and ``non_finite``
-        (None, or where the loss became nan/inf: training stops there, prints the usual causes, and
-        the model gets the weights of the best epoch so far).
-
-    Ctrl-C (KeyboardInterrupt) stops training cleanly: the history so far is returned, the
-    checkpoint holds the last finished epoch, and ``resume=True`` carries on from there.
+        history: per epoch ``epoch``, ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``,
+        ``epoch_seconds`` (training + validation); and ``best_epoch``, ``best_val_loss``,
+        ``stopped_early``, ``interrupted`` (Ctrl-C: :func:`stop_on_ctrl_c`) and ``non_finite``
+        (the loss became nan/inf: :func:`stop_on_non_finite_loss`).
     """
     device = device or next(model.parameters()).device
-    history, best_state, start_epoch = new_history(), None, 0
+    state = RunState(model, optimizer, scheduler)
     if resume and checkpoint_path is not None and Path(checkpoint_path).is_file():
-        checkpoint = load_checkpoint(checkpoint_path, model, which="last_model")
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        if scheduler is not None and checkpoint.get("scheduler") is not None:
-            scheduler.load_state_dict(checkpoint["scheduler"])
-        _set_rng_states(checkpoint["rng_state"])
-        history, best_state, start_epoch = checkpoint["history"], checkpoint["best_model"], checkpoint["epoch"]
-        history["interrupted"] = False
-        print(f"Resuming from {shown_path(checkpoint_path)} after epoch {start_epoch}.")
+        state.resume(checkpoint_path)
+    display = RunDisplay(state.history, epochs, len(train_loader), progress, live, name, summary)
+    callbacks = [callback for callback in (on_epoch_end, display) if callback is not None]
+    if checkpoint_path is not None:
+        callbacks.insert(0, lambda history: state.save(checkpoint_path, config))
 
-    callbacks = [on_epoch_end] if on_epoch_end is not None else []
-    if live:
-        from helpers.plotting import LiveCurves  # matplotlib only when asked for
-        callbacks.append(LiveCurves(title=name and f"{name}: learning curves"))
-    # One bar over all batches of all epochs: it moves even when an epoch takes minutes.
-    show_bar = _progress_enabled(progress, live)
-    bar, line = _text_bar(not show_bar, total=epochs * len(train_loader), initial=start_epoch * len(train_loader),
-                          unit="batch")
-    try:
-        for epoch in range(start_epoch, epochs):
-            bar.set_description(f"epoch {epoch + 1}/{epochs}")
-            if patience is not None and history["best_epoch"] is not None \
-                    and epoch - history["best_epoch"] >= patience:
-                history["stopped_early"] = True
+    with display, stop_on_ctrl_c(state, checkpoint_path), stop_on_non_finite_loss(state):
+        for epoch in range(state.epochs_done + 1, epochs + 1):
+            if state.patience_ran_out(patience):
+                state.history["stopped_early"] = True
                 break
             started = time.perf_counter()
             train_loss, train_acc = train_epoch(model, train_loader, loss_fn, optimizer, device,
-                                                batch_transform, bar)
+                                                batch_transform, display.bar)
             val_loss, val_acc = evaluate(model, val_loader, loss_fn, device)
-            if not math.isfinite(val_loss):
-                raise NonFiniteLossError(f"validation after its last batch: the loss is {val_loss}")
+            check_finite(val_loss, "validation after its last batch")
             if scheduler is not None:
                 scheduler.step()
-            for key, value in zip(HISTORY_KEYS, (epoch + 1, train_loss, train_acc, val_loss, val_acc,
-                                                 time.perf_counter() - started)):
-                history[key].append(value)
-            if history["best_val_loss"] is None or val_loss < history["best_val_loss"]:
-                history["best_epoch"], history["best_val_loss"] = epoch + 1, val_loss
-                best_state = copy.deepcopy(model.state_dict())
-            bar.set_postfix(train_loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.4f}")
-            if checkpoint_path is not None:
-                save_checkpoint(checkpoint_path, config=config or {}, history=history,
-                                best_model=best_state, last_model=model.state_dict(),
-                                optimizer=optimizer.state_dict(),
-                                scheduler=scheduler.state_dict() if scheduler is not None else None,
-                                epoch=epoch + 1, rng_state=_rng_states())
+            state.record(epoch, train_loss, train_acc, val_loss, val_acc,
+                         time.perf_counter() - started)
             for callback in callbacks:
-                callback(history)
-    except NonFiniteLossError as error:
-        history["non_finite"] = f"epoch {epoch + 1}, {error}"
-        kept = (f"the model now holds the weights of its best epoch ({history['best_epoch']})" if best_state
-                is not None else "no epoch finished, so there are no earlier weights to go back to")
-        print(f"Training stopped: non-finite loss in epoch {epoch + 1}, {error}. {NON_FINITE_HINT} "
-              f"The history so far is returned; {kept}.")
-        if best_state is not None:
-            model.load_state_dict(best_state)
-    except KeyboardInterrupt:
-        history["interrupted"] = True
-        done = len(history["epoch"])
-        where = f"; checkpoint {shown_path(checkpoint_path)} holds epoch {done}" if checkpoint_path else ""
-        print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
-    finally:
-        bar.close()
-    summary_line = ((f"[{name}] " if name else "") + run_summary(history)) if summary else ""
-    if line is not None:
-        line.handle.update({"text/plain": summary_line}, raw=True)
-    elif (show_bar or live) and summary_line:
-        print(summary_line)
-    if restore_best and best_state is not None:
-        model.load_state_dict(best_state)
-    return history
+                callback(state.history)
+
+    if restore_best:
+        state.restore_best()
+    return state.history

@@ -211,11 +211,11 @@ def test_checkpoint_stores_and_restores_the_gpu_random_states(tmp_path, monkeypa
     assert len(restored) == 1 and torch.equal(restored[0][0], torch.arange(8, dtype=torch.uint8))
 
 
-def test_progress_in_a_notebook_is_one_text_line_that_ends_at_100_percent(monkeypatch):
-    """helpers.training.progress: what an executed notebook stores is the bar's last state, plain text."""
+def test_in_a_notebook_the_bar_is_one_text_line_that_the_summary_replaces(monkeypatch):
+    """What an executed notebook stores is plain text: the bar's updates, then the summary line."""
     import IPython.display
 
-    import helpers.training as training
+    from helpers import settings, training
 
     shown = []
 
@@ -223,8 +223,46 @@ def test_progress_in_a_notebook_is_one_text_line_that_ends_at_100_percent(monkey
         def update(self, data, raw=False):
             shown.append(data["text/plain"])
 
-    monkeypatch.setattr(training, "_in_notebook", lambda: True)
+    monkeypatch.setattr(settings, "_kernel_running", lambda: True)
     monkeypatch.setattr(IPython.display, "display", lambda *args, **kwargs: Handle())
-    assert list(training.progress(range(4), desc="SGD")) == [0, 1, 2, 3]
-    assert shown and shown[-1].startswith("SGD: 100%") and "4/4" in shown[-1]
-    assert list(training.progress(range(3), disable=True)) == [0, 1, 2]
+    model, optimizer = new_run()
+    history = fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=2, progress=True,
+                  name="blobs")
+    assert any(line.startswith("epoch ") and "batch" in line for line in shown[:-1])
+    assert shown[-1] == "[blobs] " + training.run_summary(history)
+
+
+def test_run_state_keeps_the_best_epoch_and_counts_patience():
+    from helpers.training import RunState
+
+    model, optimizer = new_run()
+    state = RunState(model, optimizer)
+    assert not state.restore_best() and not state.patience_ran_out(1)   # no epoch yet
+    for epoch, val_loss in enumerate([0.5, 0.3, 0.4, 0.35], start=1):
+        with torch.no_grad():
+            model.net[0].weight.fill_(epoch)
+        state.record(epoch, 1.0, 0.5, val_loss, 0.5, 0.1)
+    assert state.history["best_epoch"] == 2 and state.history["best_val_loss"] == 0.3
+    assert state.patience_ran_out(2) and not state.patience_ran_out(3)
+    assert not state.patience_ran_out(None)
+    assert state.restore_best() and model.net[0].weight.eq(2).all()
+
+
+def test_the_stops_keep_the_history_and_say_why(capsys):
+    from helpers.training import (NonFiniteLossError, RunState, check_finite, stop_on_ctrl_c,
+                                  stop_on_non_finite_loss)
+
+    state = RunState(*new_run())
+    with stop_on_non_finite_loss(state):
+        check_finite(float("inf"), "batch 2 of 8")
+    assert state.history["non_finite"] == "epoch 1, batch 2 of 8: the loss is inf"
+    assert "no epoch finished" in capsys.readouterr().out
+    with stop_on_ctrl_c(state, "run.pt"):
+        raise KeyboardInterrupt
+    assert state.history["interrupted"]
+    assert "Interrupted after 0 finished epoch(s); checkpoint run.pt holds epoch 0" in \
+        capsys.readouterr().out
+    with pytest.raises(ValueError), stop_on_ctrl_c(state), stop_on_non_finite_loss(state):
+        raise ValueError("any other error goes through")
+    with pytest.raises(NonFiniteLossError):
+        check_finite(float("nan"), "validation")
