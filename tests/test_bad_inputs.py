@@ -24,7 +24,9 @@ from torchvision.datasets import MNIST, SVHN
 
 from helpers import cache, checks, settings
 from helpers.data import (CorruptDatasetError, DatasetNotFoundError, downloads, ensure_mnist, load_mnist_splits,
-                          load_svhn_splits, write_synthetic_mnist, write_synthetic_svhn)
+                          load_svhn_splits)
+from helpers.data.mnist import write_synthetic_mnist
+from helpers.data.svhn import write_synthetic_svhn
 from helpers.models import CNN, MLP
 from helpers.training import fit, load_checkpoint, save_checkpoint, seed_everything
 

@@ -2,9 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.data import (load_rings, make_rings, polar_features, rings_path, save_rings, standardization_stats,
-                          standardize, stratified_split)
-from helpers.data.toy2d import DISC_RADIUS, RING_RADII, RINGS_SPLITS
+from helpers.data import make_rings, polar_features, rings_path, stratified_split
+from helpers.data.toy2d import DISC_RADIUS, RING_RADII, RINGS_SPLITS, save_rings
+
+
+def load_rings(split):
+    """One split of the 2D data as notebook 01's Dataset reads it: (N, 2) float32, (N,) int64."""
+    with np.load(rings_path(split)) as npz:
+        return npz["samples"], npz["annotations"]
 
 
 def test_make_rings_shapes_dtypes_and_balance():
@@ -49,7 +54,8 @@ def test_shipped_files_are_what_the_generator_makes(tmp_path):
     save_rings(tmp_path)
     for split, (n, _) in RINGS_SPLITS.items():
         shipped_samples, shipped_annotations = load_rings(split)
-        assert shipped_samples.shape == (n, 2)
+        assert shipped_samples.shape == (n, 2) and shipped_samples.dtype == np.float32
+        assert shipped_annotations.dtype == np.int64
         with np.load(tmp_path / f"{split}.npz") as fresh:
             assert np.array_equal(fresh["samples"], shipped_samples)
             assert np.array_equal(fresh["annotations"], shipped_annotations)
@@ -64,9 +70,9 @@ def test_rings_path_regenerates_when_shipped_file_is_missing(tmp_path, monkeypat
     assert np.array_equal(load_rings("val")[0], make_rings(*RINGS_SPLITS["val"])[0])
 
 
-def test_load_rings_rejects_unknown_split():
+def test_rings_path_rejects_unknown_split():
     with pytest.raises(ValueError, match="split"):
-        load_rings("test")
+        rings_path("test")
 
 
 def test_polar_features_on_known_points():
@@ -85,16 +91,6 @@ def test_polar_features_separates_the_rings_by_radius():
 def test_polar_features_rejects_wrong_shape():
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         polar_features(torch.zeros(5, 3))
-
-
-def test_standardize_gives_zero_mean_unit_std_and_survives_constant_columns():
-    features = torch.randn(200, 3) * torch.tensor([2.0, 5.0, 0.0]) + torch.tensor([1.0, -3.0, 7.0])
-    mean, std = standardization_stats(features)
-    out = standardize(features, mean, std)
-    assert mean.shape == (1, 3)
-    assert torch.allclose(out[:, :2].mean(0), torch.zeros(2), atol=1e-5)
-    assert torch.allclose(out[:, :2].std(0), torch.ones(2), atol=1e-5)
-    assert torch.isfinite(out).all()
 
 
 def test_stratified_split_is_disjoint_complete_and_balanced():

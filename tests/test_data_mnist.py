@@ -24,14 +24,14 @@ from helpers.data import (
     CorruptDatasetError,
     DatasetNotFoundError,
     TensorLoader,
-    balanced_subset,
     ensure_mnist,
-    load_mnist,
     load_mnist_splits,
     normalize_pixels,
-    write_synthetic_mnist,
 )
+from helpers.data.mnist import load_mnist, write_synthetic_mnist
+from helpers.data.splits import balanced_subset
 from helpers.data import downloads, mnist
+from helpers.data.splits import Provenance
 
 OFFICIAL_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                   "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -100,6 +100,7 @@ def test_splits_are_normalised_stratified_disjoint_and_labelled_synthetic(synthe
     assert not torch.equal(load_mnist_splits(root=synthetic_root, val_fraction=0.25, seed=4).val_indices, val)
     description = splits.describe()
     assert "SYNTHETIC" in description and "official" not in description
+    assert splits.provenance is Provenance.SYNTHETIC and splits.label == "SYNTHETIC MNIST"
     assert "450" in description and "150" in description and "200" in description
 
 
@@ -123,9 +124,11 @@ def test_files_with_the_official_checksums_are_described_as_official(synthetic_r
     official = mnist.mnist_remote_files()  # pretend these files are the published ones
     monkeypatch.setattr(mnist, "mnist_remote_files",
                         lambda: [mnist.RemoteFile(f.filename, f.urls, recorded[f.filename]) for f in official])
-    description = load_mnist_splits(root=synthetic_root).describe()
+    splits = load_mnist_splits(root=synthetic_root)
+    description = splits.describe()
     assert description.startswith("data: official MNIST (checksums verified) from ")
     assert "SYNTHETIC" not in description
+    assert splits.provenance is Provenance.OFFICIAL and splits.label == "official MNIST"
 
 
 # --- normalisation and subsets ---------------------------------------------------------------------------

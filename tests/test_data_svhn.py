@@ -17,12 +17,20 @@ from torch import nn
 
 from helpers.data import downloads, svhn
 from helpers.data import (CorruptDatasetError, DatasetNotFoundError, RandomShift, TensorLoader, channel_stats,
-                          load_svhn, load_svhn_splits, svhn_folder, write_synthetic_svhn)
+                          load_svhn_splits, normalize_images, svhn_folder)
+from helpers.data.splits import Provenance
+from helpers.data.svhn import write_synthetic_svhn
 from helpers.models import CNN
 from helpers.settings import shown_path
 from helpers.training import fit, load_checkpoint, seed_everything
 
 N_TRAIN, N_TEST = 400, 120
+
+
+def load_svhn(split, root):
+    """One split's file as notebook 04's loader reads it: images (N, 3, 32, 32) uint8, labels (N,)."""
+    path, _ = svhn.ensure_svhn(split, root=root)
+    return svhn.read_svhn_mat(path)
 
 
 def no_network(url, root, filename=None, md5=None):
@@ -117,6 +125,7 @@ def test_non_official_checksum_is_a_warning_and_the_data_is_not_called_official(
         splits = load_svhn_splits(folder=folder)
     assert "NOT the official ones" in splits.source and "official SVHN (checksums verified)" not in splits.source
     assert splits.label == "SVHN sample" and "NOT the official split" in splits.summary()
+    assert splits.provenance is Provenance.SAMPLE
     assert len(splits.train_labels) + len(splits.val_labels) == N_TRAIN
 
 
@@ -136,6 +145,22 @@ def test_every_kind_of_files_gets_its_short_label_and_a_summary_with_the_counts(
                                 f"{N_TEST:,} test images (real SVHN digits from a sample, NOT the official split: "
                                 "not SVHN results)")
     assert not sample.test_loaded  # the test file's size comes from its header, its pixels are not read
+
+
+def test_label_source_and_summary_come_from_the_provenance(root):
+    splits = load_svhn_splits(root=root)
+    assert splits.provenance is Provenance.SYNTHETIC and splits.folder == shown_path(root / "SVHN")
+    expected = {
+        Provenance.OFFICIAL: ("official SVHN", "official SVHN (checksums verified)", "the official split"),
+        Provenance.SAMPLE: ("SVHN sample", "SVHN sample: SVHN-format files whose checksums are NOT the "
+                            "official ones", "NOT the official split"),
+        Provenance.SYNTHETIC: ("SYNTHETIC SVHN", "SYNTHETIC stand-in for SVHN (write_synthetic_svhn; "
+                               "not real photos)", "synthetic stand-in")}
+    for provenance, (label, source, summary) in expected.items():
+        splits.provenance = provenance
+        assert splits.label == label and provenance.label("SVHN") == label
+        assert splits.source.startswith(source) and splits.source.endswith(f" from {splits.folder}")
+        assert splits.summary().startswith(f"data: {label}, ") and summary in splits.summary()
 
 
 def test_helpers_svhn_points_at_another_folder(root, tmp_path, monkeypatch):
@@ -196,7 +221,7 @@ def test_validation_is_a_disjoint_stratified_part_of_the_training_file_only(root
         assert abs(int((raw_labels[val] == digit).sum()) - 0.1 * in_class) <= 1
     # the tensors really are those images of the training file, normalised with the training stats
     assert torch.equal(splits.val_labels, raw_labels[val]) and torch.equal(splits.train_labels, raw_labels[train])
-    expected = svhn.normalize_images(raw_images[val], splits.mean, splits.std)
+    expected = normalize_images(raw_images[val], splits.mean, splits.std)
     assert torch.allclose(splits.val_images, expected)
     with pytest.raises(ValueError, match="at least 0.1"):
         load_svhn_splits(root=root, val_fraction=0.05)
@@ -228,7 +253,7 @@ def test_the_test_file_is_not_read_until_the_final_evaluation(root, monkeypatch)
     assert reads[-1] == "test_32x32.mat" and splits.test_loaded and "read;" in splits.describe()
     raw_test = real_read(test_path)[0]
     assert test_images.shape == (N_TEST, 3, 32, 32) and len(test_labels) == N_TEST
-    assert torch.allclose(test_images, svhn.normalize_images(raw_test, splits.mean, splits.std))
+    assert torch.allclose(test_images, normalize_images(raw_test, splits.mean, splits.std))
 
 
 def test_normalisation_statistics_come_from_the_training_split_only(root):

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.data import write_synthetic_svhn
+from helpers.data.svhn import write_synthetic_svhn
 from helpers.recipes import SVHN_MODEL_CONFIG
 from scripts import benchmark_mnist_loader, digits_mlp_selection, svhn_sample_check
 

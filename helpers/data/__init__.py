@@ -1,7 +1,8 @@
 """Datasets, loaders, splits, normalisation and augmentation.
 
-One file per dataset, and one per concern they share, all re-exported here so notebooks write
-``from helpers.data import ...``:
+One file per dataset, and one per concern they share. What the notebooks and scripts use is
+re-exported here, so they write ``from helpers.data import ...``; the rest (and the tests) import
+from the module itself:
 
 - ``toy2d``         -- the 2D "disc inside a ring" data of notebook 01 (shipped in ``data/2d``)
 - ``digits``        -- scikit-learn's 8x8 digits of notebook 02, split in order 1000/350/447 (no download)
@@ -14,20 +15,20 @@ One file per dataset, and one per concern they share, all re-exported here so no
 - ``synthetic``     -- small stand-ins for MNIST and SVHN in their official formats, for tests
 """
 
+from helpers.data import mnist, svhn
 from helpers.data.digits import DIGITS_SPLITS, DigitsDataset, digits_loaders, load_digits_split
-from helpers.data.downloads import CorruptDatasetError, DatasetNotFoundError, RemoteFile, ensure_files
-from helpers.data.mnist import MnistSplits, ensure_mnist, load_mnist, load_mnist_splits, write_synthetic_mnist
-from helpers.data.splits import Splits, balanced_subset, stratified_split
-from helpers.data.svhn import (SvhnSplits, load_svhn, load_svhn_splits, official_files_present, svhn_folder,
-                                write_synthetic_svhn)
+from helpers.data.downloads import CorruptDatasetError, DatasetNotFoundError
+from helpers.data.mnist import ensure_mnist, load_mnist_splits
+from helpers.data.splits import stratified_split
+from helpers.data.svhn import load_svhn_splits, official_files_present, svhn_folder
 from helpers.data.tensor_loader import TensorLoader
-from helpers.data.toy2d import RINGS_DIR, load_rings, make_rings, rings_path, save_rings
-from helpers.data.transforms import (RandomShift, channel_stats, normalize_images, normalize_pixels, polar_features,
-                                     random_affine, standardization_stats, standardize)
+from helpers.data.toy2d import make_rings, rings_path
+from helpers.data.transforms import (RandomShift, channel_stats, normalize_images, normalize_pixels,
+                                     polar_features, random_affine)
 
 
 def write_synthetic_datasets(root) -> None:
-    """Small synthetic MNIST and SVHN in their official formats into ``root`` (``root/MNIST/raw``, ``root/SVHN``):
-    the data of the test suite (conftest.py) and of grading (helpers.coursework.grade)."""
-    write_synthetic_mnist(root)
-    write_synthetic_svhn(root)
+    """Small synthetic MNIST and SVHN in their official formats into ``root`` (``root/MNIST/raw``,
+    ``root/SVHN``): the data of the test suite (conftest.py) and of grading (helpers.coursework.grade)."""
+    mnist.write_synthetic_mnist(root)
+    svhn.write_synthetic_svhn(root)

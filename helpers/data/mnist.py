@@ -19,11 +19,12 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 
 from helpers.data.downloads import CorruptDatasetError, RemoteFile, ensure_files, recorded_files
-from helpers.data.splits import Splits, balanced_subset, stratified_split  # noqa: F401  (balanced_subset: re-exported)
+from helpers.data.splits import Provenance, Splits, balanced_subset, stratified_split
 from helpers.data.synthetic import gzip_bytes, synthetic_digits, write_marked_files
 from helpers.data.transforms import normalize_pixels
 from helpers.settings import atomic_write, data_root, shown_path
@@ -146,6 +147,8 @@ class MnistSplits(Splits):
 
     test_images: torch.Tensor = None
     test_labels: torch.Tensor = None
+    dataset: ClassVar[str] = "MNIST"
+    real_content: ClassVar[str] = "digits"
 
     def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The test images and labels (the t10k-* files), normalised like the training images."""
@@ -174,12 +177,12 @@ def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float
     kept, held_out = (torch.from_numpy(i) for i in stratified_split(train_labels.numpy(), val_fraction, seed))
     if per_class is not None:
         kept = kept[balanced_subset(train_labels[kept], per_class, seed)]
-    folder = shown_path(mnist_folder(root))
-    source = (f"SYNTHETIC stand-in for MNIST (write_synthetic_mnist; not real digits) from {folder}"
-              if is_synthetic(root) else f"official MNIST (checksums verified) from {folder}")
+    # files with other checksums are refused (ensure_mnist): official or synthetic, no sample
+    provenance = Provenance.SYNTHETIC if is_synthetic(root) else Provenance.OFFICIAL
     train_images = normalize_pixels(train_pixels)
     return MnistSplits(train_images[kept], train_labels[kept], train_images[held_out], train_labels[held_out],
-                       kept, held_out, source, normalize_pixels(test_pixels), test_labels)
+                       kept, held_out, provenance, shown_path(mnist_folder(root)),
+                       test_images=normalize_pixels(test_pixels), test_labels=test_labels)
 
 
 def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400, seed: int = 0) -> Path:

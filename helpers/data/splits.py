@@ -1,9 +1,12 @@
-"""Splits shared by the datasets: stratified held-out sets, class-balanced subsets, and :class:`Splits`, what
-``load_mnist_splits`` and ``load_svhn_splits`` both return."""
+"""Splits shared by the datasets: stratified held-out sets, class-balanced subsets, and
+:class:`Splits` (with the :class:`Provenance` of its files), what ``load_mnist_splits`` and
+``load_svhn_splits`` both return."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -46,13 +49,29 @@ def balanced_subset(labels: torch.Tensor, per_class: int, seed: int = 0) -> torc
     return torch.sort(torch.cat(chosen)).values
 
 
+class Provenance(Enum):
+    """Where a dataset's files come from. Every name and description of the data is derived from
+    it (:attr:`Splits.label`, :attr:`Splits.source`), so a result is never shown as another's."""
+
+    OFFICIAL = "official"    # the official files, checksums verified
+    SAMPLE = "sample"        # the official format, other checksums: e.g. a course's sample
+    SYNTHETIC = "synthetic"  # a stand-in written by write_synthetic_mnist / write_synthetic_svhn
+
+    def label(self, dataset: str) -> str:
+        """The name printed beside every number: "official SVHN", "SVHN sample" or
+        "SYNTHETIC SVHN"."""
+        return {"official": f"official {dataset}", "sample": f"{dataset} sample",
+                "synthetic": f"SYNTHETIC {dataset}"}[self.value]
+
+
 @dataclass
 class Splits:
     """A dataset cut for training: training and validation tensors from its training file, and its test set.
 
     Images (N, C, H, W) float32, normalised; labels (N,) int64. ``train_indices``/``val_indices``: positions of
-    those images in the training file (disjoint, stratified by class). ``source``: which data, in words. The
-    test set comes from ``load_test()``: call it once, for the final evaluation, after every choice is made.
+    those images in the training file (disjoint, stratified by class). ``provenance`` and ``folder``
+    (as shown, relative to the repository): which data, from where. The test set comes from
+    ``load_test()``: call it once, for the final evaluation, after every choice is made.
     """
 
     train_images: torch.Tensor
@@ -61,8 +80,31 @@ class Splits:
     val_labels: torch.Tensor
     train_indices: torch.Tensor
     val_indices: torch.Tensor
-    source: str  # e.g. "official MNIST (checksums verified) from data/MNIST/raw"
+    provenance: Provenance
+    folder: str
     test_loaded: bool = field(default=False, init=False)
+    dataset: ClassVar[str] = "data"          # its name: "MNIST", "SVHN"
+    real_content: ClassVar[str] = "images"   # what the official files hold: "digits", "photos"
+
+    @property
+    def label(self) -> str:
+        """"official SVHN", "SVHN sample" or "SYNTHETIC SVHN": printed beside every number."""
+        return self.provenance.label(self.dataset)
+
+    @property
+    def source(self) -> str:
+        """Which data, in words, e.g. "official MNIST (checksums verified) from data/MNIST/raw"."""
+        name, kind = self.dataset, self.provenance
+        if kind is Provenance.OFFICIAL:
+            what = f"official {name} (checksums verified)"
+        elif kind is Provenance.SAMPLE:
+            what = (f"{name} sample: {name}-format files whose checksums are NOT the official ones "
+                    f"(e.g. the course's sample of real {name} digits; not the official split, "
+                    f"results on them are not {name} results)")
+        else:
+            what = (f"SYNTHETIC stand-in for {name} (write_synthetic_{name.lower()}; "
+                    f"not real {self.real_content})")
+        return f"{what} from {self.folder}"
 
     def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The test images and labels, normalised like the training images."""

@@ -18,6 +18,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import scipy.io
@@ -25,9 +26,9 @@ import torch
 
 from helpers.data.downloads import (HTML_HINT, CorruptDatasetError, RemoteFile, ensure_files, looks_like_html,
                                     recorded_files)
-from helpers.data.splits import Splits, stratified_split
+from helpers.data.splits import Provenance, Splits, stratified_split
 from helpers.data.synthetic import synthetic_svhn, write_marked_files
-from helpers.data.transforms import RandomShift, channel_stats, normalize_images  # noqa: F401  (re-exported)
+from helpers.data.transforms import channel_stats, normalize_images
 from helpers.settings import data_root, shown_path, svhn_folder_override
 
 #: Written next to the files by :func:`write_synthetic_svhn`: their checksums, and a flag that makes
@@ -124,28 +125,7 @@ def read_svhn_mat(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor]:
     return images, labels
 
 
-def load_svhn(split: str, folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
-              download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """The images (N, 3, 32, 32) uint8 and labels (N,) int64 0..9 of one split's file."""
-    path, _ = ensure_svhn(split, folder, root, download)
-    return read_svhn_mat(path)
-
-
 # --- splits ------------------------------------------------------------------------------------------------
-
-#: The short name of the data that every printed number and figure title carries, by kind of files.
-DATA_LABELS = {"official": "official SVHN", "sample": "SVHN sample", "synthetic": "SYNTHETIC SVHN"}
-
-
-def _source(folder: Path, official: bool) -> str:
-    if is_synthetic(folder):
-        return f"SYNTHETIC stand-in for SVHN (write_synthetic_svhn; not real photos) from {shown_path(folder)}"
-    if official:
-        return f"official SVHN (checksums verified) from {shown_path(folder)}"
-    return (f"SVHN sample: SVHN-format files whose checksums are NOT the official ones (e.g. the course's sample "
-            f"of real SVHN digits; not the official split, results on them are not SVHN results) "
-            f"from {shown_path(folder)}")
-
 
 @dataclass
 class SvhnSplits(Splits):
@@ -158,6 +138,8 @@ class SvhnSplits(Splits):
     mean: torch.Tensor = None
     std: torch.Tensor = None
     test_path: Path = None
+    dataset: ClassVar[str] = "SVHN"
+    real_content: ClassVar[str] = "photos"
 
     def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Read the test file (the first time it is read at all), normalised with the training stats: images
@@ -166,20 +148,14 @@ class SvhnSplits(Splits):
         self.test_loaded = True
         return normalize_images(images, self.mean, self.std), labels
 
-    @property
-    def label(self) -> str:
-        """"official SVHN", "SVHN sample" or "SYNTHETIC SVHN": the name to print beside every number."""
-        kind = "synthetic" if self.source.startswith("SYNTHETIC") else "official" if self.source.startswith(
-            "official") else "sample"
-        return DATA_LABELS[kind]
-
     def summary(self) -> str:
         """One line: ``data: SVHN sample, 4,500 train / 500 validation / 1,000 test images (...)``. The test file's
         size comes from its header (``scipy.io.whosmat``): its pixels are not read."""
         [n_test] = [shape[-1] for name, shape, _ in scipy.io.whosmat(self.test_path) if name == "X"] or [0]
-        what = {"official SVHN": "the official split, checksums verified",
-                "SVHN sample": "real SVHN digits from a sample, NOT the official split: not SVHN results",
-                "SYNTHETIC SVHN": "synthetic stand-in, not real photos"}[self.label]
+        what = {Provenance.OFFICIAL: "the official split, checksums verified",
+                Provenance.SAMPLE: "real SVHN digits from a sample, NOT the official split: "
+                                   "not SVHN results",
+                Provenance.SYNTHETIC: "synthetic stand-in, not real photos"}[self.provenance]
         return (f"data: {self.label}, {len(self.train_labels):,} train / {len(self.val_labels):,} validation / "
                 f"{n_test:,} test images ({what})")
 
@@ -217,7 +193,14 @@ def load_svhn_splits(folder: str | os.PathLike | None = None, root: str | os.Pat
     mean, std = channel_stats(pixels[kept])  # the training split only: nothing from validation or test
     return SvhnSplits(normalize_images(pixels[kept], mean, std), labels[kept],
                       normalize_images(pixels[held_out], mean, std), labels[held_out], kept, held_out,
-                      _source(path, official_train and official_test), mean, std, test_path)
+                      _provenance(path, official_train and official_test), shown_path(path),
+                      mean=mean, std=std, test_path=test_path)
+
+
+def _provenance(folder: Path, official_checksums: bool) -> Provenance:
+    if is_synthetic(folder):
+        return Provenance.SYNTHETIC
+    return Provenance.OFFICIAL if official_checksums else Provenance.SAMPLE
 
 
 def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600, n_test: int = 200,

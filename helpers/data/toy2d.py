@@ -78,17 +78,3 @@ def rings_path(split: str) -> Path:
             save_rings(path.parent)
     return path
 
-
-def load_rings(split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Load one split (``"train"`` or ``"val"``) of the 2D data from its ``.npz`` file.
-
-    Returns:
-        samples: (N, 2) float32; annotations: (N,) int64.
-    """
-    path = rings_path(split)
-    with np.load(path) as npz:
-        missing = {"samples", "annotations"} - set(npz.files)
-        if missing:
-            raise ValueError(f"{path} lacks the arrays {sorted(missing)}; regenerate it with "
-                             "`python -m helpers.data rings`")
-        return npz["samples"].astype(np.float32), npz["annotations"].astype(np.int64)

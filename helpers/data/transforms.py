@@ -2,8 +2,7 @@
 
 - features: :func:`polar_features` (notebook 01);
 - normalisation: :func:`normalize_pixels` (MNIST: a fixed [-1, 1] scale), :func:`channel_stats` and
-  :func:`normalize_images` (SVHN: per-channel statistics of the training split), :func:`standardization_stats`
-  and :func:`standardize` (any features);
+  :func:`normalize_images` (SVHN: per-channel statistics of the training split);
 - augmentation of training batches: :func:`random_affine` (8x8 digits), :class:`RandomShift` (image batches).
 """
 
@@ -57,19 +56,6 @@ def channel_stats(images: torch.Tensor, chunk_size: int = 8192) -> tuple[torch.T
 def normalize_images(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     """uint8 pixels (N, C, H, W) -> float32 (p/255 - mean[c]) / std[c], as ToTensor + Normalize do."""
     return (images.float() / 255 - mean[:, None, None]) / std[:, None, None]
-
-
-def standardization_stats(features: torch.Tensor, dim: int | tuple[int, ...] = 0):
-    """Mean and std of ``features`` over ``dim`` (on training data only), reduced dims kept so they broadcast;
-    a std of 0 becomes 1, so that constant features do not divide by zero."""
-    mean = features.mean(dim=dim, keepdim=True)
-    std = features.std(dim=dim, keepdim=True)
-    return mean, torch.where(std > 0, std, torch.ones_like(std))
-
-
-def standardize(features: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """(features - mean) / std, with statistics from :func:`standardization_stats`."""
-    return (features - mean) / std
 
 
 # --- augmentation --------------------------------------------------------------------------------------------------
