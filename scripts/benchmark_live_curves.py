@@ -13,7 +13,6 @@ import io
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import matplotlib
 
@@ -21,7 +20,6 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from helpers.data import TensorLoader, load_mnist_splits  # noqa: E402
 from helpers.models import mnist_best_cnn  # noqa: E402
 from helpers.plotting import LiveCurves  # noqa: E402

@@ -25,18 +25,15 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from helpers.data import TensorLoader, ensure_mnist, load_mnist_splits  # noqa: E402
-from helpers.models import count_parameters, mnist_best_mlp  # noqa: E402
-from helpers.settings import data_root  # noqa: E402
+from helpers.data import TensorLoader, ensure_mnist, load_mnist_splits
+from helpers.models import count_parameters, mnist_best_mlp
+from helpers.settings import data_root
 
 BATCH_SIZE = 128
 

@@ -14,14 +14,12 @@ import itertools
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import torch  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from helpers.playground import ACTIVATIONS, FEATURES, Playground  # noqa: E402
 
 

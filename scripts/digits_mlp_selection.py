@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -40,12 +39,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from helpers.data import DIGITS_SPLITS, load_digits_split, random_affine  # noqa: E402
-from helpers.models import MLP  # noqa: E402
-from helpers.settings import smoke_mode  # noqa: E402
-from helpers.training import fit, seed_everything  # noqa: E402
+from helpers.data import DIGITS_SPLITS, load_digits_split, random_affine
+from helpers.models import MLP
+from helpers.settings import smoke_mode
+from helpers.training import fit, seed_everything
 
 RECIPES = {  # name -> (number of MLPs averaged, augmentation of training batches)
     "one-augmented": (1, random_affine),   # notebook 02's first MLP

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from helpers.coursework.student import student_version  # noqa: E402
+from helpers.coursework.student import student_version
 
+ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "01_2d_classifier"
 EXERCISES = ["01-dataset", "01-train-one-epoch", "01-mlp", "01-polar"]
 

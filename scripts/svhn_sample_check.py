@@ -24,12 +24,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
-
-from helpers.data import RandomShift, TensorLoader, load_svhn_splits  # noqa: E402
-from helpers.models import CNN, count_parameters  # noqa: E402
-from helpers.recipes import SVHN_EPOCHS, SVHN_MODEL_CONFIG, SVHN_RECIPE  # noqa: E402
-from helpers.training import choose_device, evaluate, fit, seed_everything  # noqa: E402
+from helpers.data import RandomShift, TensorLoader, load_svhn_splits
+from helpers.models import CNN, count_parameters
+from helpers.recipes import SVHN_EPOCHS, SVHN_MODEL_CONFIG, SVHN_RECIPE
+from helpers.training import choose_device, evaluate, fit, seed_everything
 
 
 def main(argv=None) -> int:

@@ -34,12 +34,10 @@ import nbformat
 import scipy.io
 from nbclient import NotebookClient
 
+from helpers.data.svhn import is_synthetic, write_synthetic_svhn
+from helpers.settings import CACHE_ENV, SMOKE_ENV, SVHN_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-
-from helpers.data.svhn import is_synthetic, write_synthetic_svhn  # noqa: E402
-from helpers.settings import CACHE_ENV, SMOKE_ENV, SVHN_ENV  # noqa: E402
-
 NOTEBOOK = ROOT / "notebooks" / "04_svhn_cnn.ipynb"
 OUTPUT = ROOT / "docs" / "svhn_time_budget.json"
 OFFICIAL_SIZES = {"n_train": 73_257, "n_test": 26_032}
