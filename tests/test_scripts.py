@@ -52,3 +52,10 @@ def test_notebook_04_trains_the_model_and_recipe_in_helpers():
     parameters = next(c.source for c in notebook.cells if "SMOKE = helpers.smoke_mode()" in c.source)
     assert "from helpers.recipes import SVHN_MODEL_CONFIG, SVHN_RECIPE" in parameters
     assert "MODEL_CONFIG, RECIPE = SVHN_MODEL_CONFIG, SVHN_RECIPE" in parameters
+
+
+def test_scripts_import_the_installed_package():
+    """No script edits sys.path: ``helpers`` comes from the (editable) install, as in a notebook."""
+    edits = [path.name for path in sorted((ROOT / "scripts").glob("*.py"))
+             if "sys.path.insert" in path.read_text() or "sys.path.append" in path.read_text()]
+    assert edits == []
