@@ -34,9 +34,11 @@ def check_validation_split(split: Callable) -> Verdict:
         if not torch.equal(torch.sort(again[1]).values, torch.sort(val).values):
             return False, "the same seed must give the same split"
         return True, f"{len(train)} train / {len(val)} validation, disjoint, 10% of each class"
-    return run("the split is leak-free and stratified", "for each class: shuffle its indices "
-               "(torch.randperm with a seeded generator), send round(fraction·count) of them to validation "
-               "and the rest to training", test)
+    return run("the split is leak-free and stratified", "split each class on its own, so every class "
+               "gives the same share to validation, and let the seed alone decide which images go", test,
+               code_hint="for each label: members = torch.nonzero(labels == label).squeeze(1), shuffled "
+               "with torch.randperm(len(members), generator=seeded); the first round(fraction * "
+               "len(members)) go to validation, the rest to training")
 
 
 def check_channel_stats(channel_stats: Callable) -> Verdict:
@@ -56,8 +58,10 @@ def check_channel_stats(channel_stats: Callable) -> Verdict:
                 return False, f"{name} {[round(v, 3) for v in got.tolist()]}, expected " \
                               f"{[round(v, 3) for v in expected.tolist()]}"
         return True, "one mean and one std per colour channel"
-    return run("channel_stats gives per-channel statistics", "scale to [0, 1] first (÷ 255, as a float), then "
-               "reduce over every dimension except the channel: dim=(0, 2, 3)", test)
+    return run("channel_stats gives per-channel statistics", "pixels are whole numbers 0..255: scale "
+               "them to [0, 1] first; then one mean and one std per colour channel, over all images and "
+               "positions", test, code_hint="scaled = images.float() / 255; "
+               "scaled.mean(dim=(0, 2, 3)), scaled.std(dim=(0, 2, 3))")
 
 
 def check_random_shift(random_shift: Callable) -> Verdict:
@@ -85,5 +89,7 @@ def check_random_shift(random_shift: Callable) -> Verdict:
         if not torch.equal(random_shift(images, 0), images):
             return False, "max_shift=0 must return the images unchanged"
         return True, "each image shifted by at most 2 pixels, zeros filled in, offsets vary"
-    return run("random_shift shifts each image on its own", "pad by max_shift with zeros "
-               "(nn.functional.pad), then crop a H×W window at a random offset 0..2·max_shift per image", test)
+    return run("random_shift shifts each image on its own", "each image moves by its own random "
+               "offset; what moves out of the frame is lost and zeros come in at the other side", test,
+               code_hint="padded = nn.functional.pad(images, (s, s, s, s)); per image, crop "
+               "padded[i, :, dy:dy + H, dx:dx + W] with dy, dx drawn from 0..2 * s")
