@@ -16,7 +16,7 @@ CONSTRAINTS ?= constraints.txt
 TORCH_INDEX ?=
 PIP_C       := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: lab test notebooks data student grade setup constraints clean-venv
+.PHONY: lab test notebooks data student grade setup constraints clean-venv site slides check-site
 
 setup: $(STAMP)
 
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(if $(TORCH_INDEX),$(BIN)/python -m pip install $(PIP_C) --extra-index-url $(TORCH_INDEX) torch torchvision)
-	$(BIN)/python -m pip install $(PIP_C) -e '.[test,lab]'
+	$(BIN)/python -m pip install $(PIP_C) -e '.[test,lab,site]'
 	@touch $(STAMP)
 
 # Re-pin constraints.txt to what .venv holds (after `make setup CONSTRAINTS=` has installed newer versions).
@@ -80,6 +80,25 @@ grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADES=path/to/output]"; exit 2; }
 	$(BIN)/python -m helpers.coursework.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") \
 		$(if $(ROSTER),--roster "$(ROSTER)") $(GRADE_ARGS)
+
+# The course as a website in build/site: Sphinx + myst-nb over the stored notebooks (nothing is executed), a home
+# page with the table of notebooks, the student copies as downloads, MathJax copied in (no CDN); then the built
+# HTML is checked offline (links, images). SOLUTIONS=1: an instructor's site that shows the solutions.
+site: $(STAMP)
+	$(BIN)/python scripts/build_site.py $(if $(SOLUTIONS),--solutions)
+
+# Lecture slides: build/slides/NN_name.html, one reveal.js deck per notebook from its cells' slideshow metadata;
+# reveal.js is fetched once from the npm registry (`npm pack`, checksum checked) into build/vendor.
+slides: $(STAMP)
+	$(BIN)/python scripts/build_slides.py
+
+# Load every page of build/site and build/slides in headless Chromium (the system /usr/bin/chromium, driven by
+# Playwright from the browser extra, installed here on first use): no console error, failed or outside request,
+# broken image or link. Run `make site slides` first.
+check-site: $(STAMP)
+	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install $(PIP_C) -e '.[browser]'
+	$(BIN)/python scripts/check_site.py build/site --browser
+	$(BIN)/python scripts/check_site.py build/slides --browser
 
 clean-venv:
 	rm -rf $(VENV)

@@ -39,7 +39,7 @@ def test_environment_yml_installs_pyproject_with_the_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    assert pip_section == ["-c constraints.txt", "-e .[test,lab]"]  # one source of truth: no copied list
+    assert pip_section == ["-c constraints.txt", "-e .[test,lab,site]"]  # one source of truth: no copied list
     python = next(d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python"))
     version = python.removeprefix("python=")
     assert SpecifierSet(project["requires-python"]).contains(version + ".0")
@@ -51,7 +51,8 @@ def test_constraints_pin_every_requirement_within_its_range():
     extras = project["optional-dependencies"]
     pinned = pins()
     assert "dl-teaching-helpers" not in pinned
-    for line in project["dependencies"] + extras["test"] + extras["lab"]:
+    pinned_extras = extras["test"] + extras["lab"] + extras["site"] + extras["browser"]
+    for line in project["dependencies"] + pinned_extras:
         wanted = Requirement(line)
         if wanted.marker and not wanted.marker.evaluate():
             continue
@@ -68,13 +69,14 @@ def test_constraints_pin_every_requirement_within_its_range():
 def test_make_and_ci_install_with_the_constraints():
     makefile = (ROOT / "Makefile").read_text()
     assert "CONSTRAINTS ?= constraints.txt" in makefile and "$(STAMP): pyproject.toml $(CONSTRAINTS)" in makefile
-    assert "pip install $(PIP_C) -e '.[test,lab]'" in makefile
+    assert "pip install $(PIP_C) -e '.[test,lab,site]'" in makefile
 
 
 def test_colab_install_cells_do_not_pull_jupyter():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     dependencies = requirements(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
-    assert {"jupyterlab", "ipykernel", "ipywidgets"} == set(requirements(extras["lab"])).difference(dependencies)
+    assert {"jupyterlab", "ipykernel", "ipywidgets", "jupyterlab-rise"} == \
+        set(requirements(extras["lab"])).difference(dependencies)
     for path in NOTEBOOKS + sorted((ROOT / "student").glob("*.ipynb")):
         install = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
         assert "google.colab" in install and "pip" in install, path.name
