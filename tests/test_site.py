@@ -5,6 +5,7 @@ images, downloads and links resolve and nothing is loaded from outside; the offl
 each kind of breakage; with Playwright and the system Chromium, every page loads cleanly in it.
 """
 
+import html
 import re
 from pathlib import Path
 
@@ -17,11 +18,31 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_2d_classifier.ipynb"
 
 
+ALT = "TEST: disc and ring points, 1000 for training & 500 for validation"
+
+
 @pytest.fixture(scope="module")
 def tiny_site(tmp_path_factory):
+    """Notebook 01's site; its first figure gets a description (the test's own) if it has none."""
     folder = tmp_path_factory.mktemp("site")
-    build_site.build([NOTEBOOK], folder / "site", folder / "site-src", quiet=True)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    first_figure = next(output for cell in notebook.cells for output in cell.get("outputs", [])
+                        if "image/png" in output.get("data", {}))
+    first_figure.setdefault("metadata", {}).setdefault("image/png", {}).setdefault("alt", ALT)
+    nbformat.write(notebook, folder / NOTEBOOK.name)
+    build_site.build([folder / NOTEBOOK.name], folder / "site", folder / "site-src", quiet=True)
     return folder / "site"
+
+
+@pytest.mark.slow   # a Sphinx build
+def test_every_stored_figure_description_is_its_images_alt_text(tiny_site):
+    page = (tiny_site / "01_2d_classifier.html").read_text()
+    notebook = nbformat.read(tiny_site.parent / NOTEBOOK.name, as_version=4)
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    alts = [output["metadata"]["image/png"]["alt"] for output in outputs
+            if "alt" in output.get("metadata", {}).get("image/png", {})]
+    shown = {html.unescape(alt) for alt in re.findall(r'<img [^>]*alt="([^"]*)"', page)}
+    assert alts and set(alts) <= shown   # at least the one the fixture gives
 
 
 @pytest.mark.slow   # a Sphinx build
