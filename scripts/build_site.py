@@ -30,13 +30,15 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from helpers.coursework import CODE_BEGIN, CODE_END, MARKDOWN_BEGIN, MARKDOWN_END, is_hidden_check
+from helpers.coursework.student import strip_solutions
 
-from helpers.coursework import (CODE_BEGIN, CODE_END, MARKDOWN_BEGIN, MARKDOWN_END,  # noqa: E402
-                                is_hidden_check)
-from helpers.coursework.student import strip_solutions  # noqa: E402
-from scripts import check_site  # noqa: E402
+try:                          # run as a script: its folder, scripts/, is on sys.path
+    import check_site
+except ModuleNotFoundError:   # imported as scripts.build_site (the tests)
+    from scripts import check_site
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SITE_CONF_DIR = ROOT / "docs" / "site"
 BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"

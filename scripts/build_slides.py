@@ -28,11 +28,14 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+try:                          # run as a script: its folder, scripts/, is on sys.path
+    import check_site
+    from build_site import BADGE_URL
+except ModuleNotFoundError:   # imported as scripts.build_slides (the tests)
+    from scripts import check_site
+    from scripts.build_site import BADGE_URL
 
-from scripts import check_site  # noqa: E402
-from scripts.build_site import BADGE_URL  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 REVEAL_VERSION = "5.2.1"
 # `npm view reveal.js@5.2.1 dist.integrity`
