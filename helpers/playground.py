@@ -18,7 +18,7 @@ from torch import nn
 
 from helpers.data import make_rings, polar_features
 from helpers.models import MLP
-from helpers.plotting import CLASS_COLORS
+from helpers.plotting import CLASS_COLORS, describe_curve, png_output
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 #: input features from (N, 2) points (x, y) -> (N, D)
@@ -125,8 +125,8 @@ class Playground:
         self.ax_plane.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
                              fontsize="small", borderaxespad=0.1)  # above the plane, not over the points
         self.ax_plane.set(xlabel="x", ylabel="y")
-        self.boundary = None
-        (self.loss_line,) = self.ax_loss.plot([], [])
+        self.boundary, self.description = None, None
+        (self.loss_line,) = self.ax_loss.plot([], [], color=CLASS_COLORS[0])
         self.ax_loss.set(xlabel="epoch (one full-batch step)", ylabel="training loss")
         self.ax_loss.grid(alpha=0.3)
 
@@ -154,8 +154,16 @@ class Playground:
         for value, scatter in enumerate(self.points):
             scatter.set_offsets(points[labels.numpy() == value])
         self.ax_plane.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]))
-        self.ax_plane.set_title(f"{hidden_layers}×{units} {activation} on ({features}): "
-                                f"training accuracy {accuracy:.1%}", pad=16)
+        title = (f"{hidden_layers}×{units} {activation} on ({features}): "
+                 f"training accuracy {accuracy:.1%}")
+        self.ax_plane.set_title(title, pad=16)
+        centre = surface[self.grid_size // 2, self.grid_size // 2]
+        self.description = (   # the figure in words: its alt text
+            f"{title}, after {epochs} full-batch steps at learning rate {lr:g} on {len(points)} "
+            f"points with noise {noise:g}. P({CLASS_NAMES[1]}) goes from {surface.min():.2f} to "
+            f"{surface.max():.2f} over the plane, {CLASS_NAMES[1]} predicted on "
+            f"{np.mean(surface > 0.5):.0%} of it, {centre:.2f} at the centre. The training loss "
+            f"{describe_curve(losses, at='step {:g}')}.")
         self.loss_line.set_data(np.arange(1, epochs + 1), losses)
         set_loss_scale(self.ax_loss, losses)
         self.ax_loss.relim()
@@ -171,9 +179,12 @@ class Playground:
 
     def show(self, hidden_layers: int = 2, units: int = 8, activation: str = "relu", features: str = "x, y",
              lr: float = 0.03, epochs: int = 200, noise: float = 0.1) -> None:
-        """Retrain, redraw and display the figure (the function that the notebook's controls call)."""
-        from IPython.display import Image, display  # here: the rest of this module runs without IPython
+        """Retrain, redraw and display the figure (the function that the notebook's controls call),
+        described in words (``self.description``: the image's alt text and plain-text form)."""
+        from IPython.display import display  # here: the rest of this module runs without IPython
 
-        display(Image(self.png(hidden_layers=hidden_layers, units=units, activation=activation, features=features,
-                               lr=lr, epochs=epochs, noise=noise)))
+        png = self.png(hidden_layers=hidden_layers, units=units, activation=activation,
+                       features=features, lr=lr, epochs=epochs, noise=noise)
+        data, metadata = png_output(png, self.description)
+        display(data, raw=True, metadata=metadata)
 
