@@ -29,6 +29,8 @@ import torch
 from cycler import cycler
 from matplotlib.ticker import MaxNLocator
 
+from helpers import settings
+
 #: Petroff's 10 colours, in his order (blue, orange, red, grey, purple, brown, dark orange, tan,
 #: dark grey, light blue): classes and runs take them from the start.
 PALETTE = ("#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6", "#a96b59", "#e76300", "#b9ac70",
@@ -73,12 +75,11 @@ def show(fig, description: str) -> None:
     """Display ``fig`` with ``description`` (what the figure shows, in words and numbers, e.g.
     from a ``describe_*`` function) and close it, so that it is not displayed a second time at the
     end of the cell. Outside IPython (a script) it displays nothing and leaves the figure open."""
-    from IPython import get_ipython  # here, so that helpers.plotting imports without IPython
-    from IPython.display import display
-
     _check_description(description)
-    if get_ipython() is None:
+    if settings.frontend() == "script":
         return
+    from IPython.display import display  # here, so that helpers.plotting imports without IPython
+
     data, metadata = figure_output(fig, description)
     plt.close(fig)
     display(data, raw=True, metadata=metadata)
@@ -225,11 +226,10 @@ class LiveCurves:
             if history.get("best_epoch") and len(self.axes[0].lines) > 2:
                 self.axes[0].lines[2].set_xdata([history["best_epoch"]] * 2)
         self.description = describe_history(history, self.title)
-        from IPython import get_ipython  # here, so that helpers.plotting imports without IPython
-        from IPython.display import display
-
-        if get_ipython() is None:  # a script or a test: keep self.fig up to date, show nothing
+        if settings.frontend() == "script":  # a script or a test: keep self.fig up to date, show nothing
             return
+        from IPython.display import display  # here, so that helpers.plotting imports without IPython
+
         data, metadata = figure_output(self.fig, self.description)
         if self.handle is None:
             self.handle = display(data, raw=True, metadata=metadata, display_id=True)

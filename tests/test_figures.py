@@ -16,6 +16,8 @@ import torch  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
 
+import helpers.settings  # noqa: E402
+
 from helpers import experiments, plotting  # noqa: E402
 from helpers.playground import Playground  # noqa: E402
 
@@ -108,9 +110,10 @@ def test_the_stored_figure_check_can_fail(tmp_path):
 
 
 @pytest.fixture
-def shell():
-    """An IPython shell for the test (display() publishes to it); removed afterwards, so that the
-    other tests run headless again."""
+def shell(monkeypatch):
+    """An IPython shell for the test (display() publishes to it), taken for a notebook kernel;
+    removed afterwards, so that the other tests run headless again."""
+    monkeypatch.setattr(helpers.settings, "_kernel_running", lambda: True)
     instance = InteractiveShell.instance()
     yield instance
     InteractiveShell.clear_instance()
