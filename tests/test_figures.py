@@ -17,7 +17,6 @@ from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
 
 import helpers.settings  # noqa: E402
-
 from helpers import experiments, plotting  # noqa: E402
 from helpers.playground import Playground  # noqa: E402
 
