@@ -1,16 +1,17 @@
 """A small cache of finished training runs, so a notebook of many experiments re-runs in seconds.
 
-A run is keyed by its configuration (a JSON-able dict: model, data, optimiser, seed, epochs...) *and by the code
-that computes it* (:func:`code_fingerprint`), so editing an experiment never silently returns old numbers. Edits to
-``helpers`` itself are not seen: bump ``version=`` or recompute. The result (JSON-able) is stored as
-``<cache>/<name>-<hash>.json``, written atomically; a corrupt or mismatched entry is reported and recomputed, never
-trusted; ``recompute=True`` (or ``HELPERS_RECOMPUTE=1``) trains again.
+A run is keyed by its configuration (a JSON-able dict: model, data, optimiser, seed, epochs...) *and
+by the code that computes it* (:func:`code_fingerprint`), so editing an experiment never silently
+returns old numbers. Edits to ``helpers`` itself are not seen: bump ``version=`` or recompute. The
+result (JSON-able) is stored as ``<cache>/<name>-<hash>.json``, written atomically; a corrupt or
+mismatched entry is reported and recomputed, never trusted; ``recompute=True`` (or
+``HELPERS_RECOMPUTE=1``) trains again.
 
-Where: ``<data root>/cache/{full,smoke}`` (smoke mode never reads or pollutes the full-mode cache), or
-``$HELPERS_CACHE`` (e.g. an empty folder, to time a run from scratch). A read-only data root (a course-provided
-copy) is never written into: the cache then goes to ``~/.cache/dl-notebooks/cache``. A cache that cannot be written
-at all only costs speed: the result is returned with a warning. Instructors demo from a warm cache; students set
-``RECOMPUTE = True`` and watch the runs happen.
+Where: ``<data root>/cache/{full,smoke}`` (smoke mode never reads or pollutes the full-mode cache),
+or ``$HELPERS_CACHE`` (e.g. an empty folder, to time a run from scratch). A read-only data root (a
+course-provided copy) is never written into: the cache then goes to ``~/.cache/dl-notebooks/cache``.
+A cache that cannot be written at all only costs speed: the result is returned with a warning.
+Instructors demo from a warm cache; students set ``RECOMPUTE = True`` and watch the runs happen.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ USER_CACHE_DIR = Path.home() / ".cache" / "dl-notebooks" / "cache"
 
 
 def _writable(folder: Path) -> bool:
-    """True when ``folder`` exists and is writable, or could be created (its nearest existing parent is)."""
+    """True when ``folder`` exists and is writable, or
+    could be created (its nearest existing parent is)."""
     for candidate in (folder, *folder.parents):
         if candidate.exists():
             return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
@@ -41,8 +43,9 @@ def _writable(folder: Path) -> bool:
 
 
 def cache_dir(root: str | os.PathLike | None = None) -> Path:
-    """The cache folder of the current mode, ``.../full`` or ``.../smoke``, in ``$HELPERS_CACHE`` (unless ``root``
-    is given), else ``<data root>/cache`` when the data root is writable, else :data:`USER_CACHE_DIR`."""
+    """The cache folder of the current mode, ``.../full`` or ``.../smoke``, in ``$HELPERS_CACHE``
+    (unless ``root`` is given), else ``<data root>/cache`` when the data root is writable, else
+    :data:`USER_CACHE_DIR`."""
     mode = "smoke" if smoke_mode() else "full"
     if root is None and cache_folder_override() is not None:
         return cache_folder_override() / mode
@@ -59,11 +62,13 @@ def run_key(config: dict) -> str:
 
 
 def code_fingerprint(function: Callable) -> str:
-    """A hash of ``function``'s source and of the functions of its own module that it uses, transitively.
+    """A hash of ``function``'s source and of the functions
+    of its own module that it uses, transitively.
 
-    Followed: names its code (and nested code: lambdas, comprehensions) looks up in its globals, and its
-    closure, when they are plain functions or classes defined in the same module (a notebook's cells
-    are ``__main__``). Library code is not followed. Without source (``exec``), the bytecode is used.
+    Followed: names its code (and nested code: lambdas, comprehensions) looks up in its globals, and
+    its closure, when they are plain functions or classes defined in the same module (a notebook's
+    cells are ``__main__``). Library code is not followed. Without source (``exec``), the bytecode
+    is used.
     """
     module, seen, parts = getattr(function, "__module__", None), set(), []
 
@@ -82,7 +87,8 @@ def code_fingerprint(function: Callable) -> str:
         try:
             parts.append(inspect.getsource(obj))
         except (OSError, TypeError):
-            parts.append(code.co_code.hex() + repr([c for c in code.co_consts if not isinstance(c, types.CodeType)]))
+            parts.append(code.co_code.hex()
+                         + repr([c for c in code.co_consts if not isinstance(c, types.CodeType)]))
         codes = [code]
         while codes:
             current = codes.pop()
@@ -107,12 +113,13 @@ def _write_atomically(path: Path, payload: dict) -> None:
 
 def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: bool | None = None,
                folder: str | os.PathLike | None = None, version: str | int = 0) -> dict:
-    """``compute()``'s result (a JSON-able dict) for ``config``, from the cache when it is there, with ``"cached"``
-    True when it was loaded, False when computed.
+    """``compute()``'s result (a JSON-able dict) for ``config``, from the cache when it is there,
+    with ``"cached"`` True when it was loaded, False when computed.
 
-    ``name``: a readable prefix for the file name (e.g. ``"optimiser-adam"``); ``config``: everything that determines
-    the run, JSON-able; ``recompute`` (default: ``$HELPERS_RECOMPUTE`` == 1): ignore the stored entry; ``folder``
-    (default: :func:`cache_dir`); ``version``: bump it after changing code the key cannot see (e.g. in ``helpers``).
+    ``name``: a readable prefix for the file name (e.g. ``"optimiser-adam"``); ``config``:
+    everything that determines the run, JSON-able; ``recompute`` (default: ``$HELPERS_RECOMPUTE`` ==
+    1): ignore the stored entry; ``folder`` (default: :func:`cache_dir`); ``version``: bump it after
+    changing code the key cannot see (e.g. in ``helpers``).
     """
     if recompute is None:
         recompute = recompute_requested()
@@ -127,13 +134,15 @@ def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: 
                 raise ValueError("stored configuration or code differs")
             return {**entry["result"], "cached": True}
         except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
-            warnings.warn(f"Cache entry {path} is unreadable ({error}); recomputing it.", stacklevel=2)
+            warnings.warn(f"Cache entry {path} is unreadable ({error}); recomputing it.",
+                          stacklevel=2)
     started = time.perf_counter()
     result = compute()
     try:
         _write_atomically(path, {"config": config, "code": code, "result": result,
                                  "seconds": time.perf_counter() - started})
-    except OSError as error:  # read-only or full disk: the run is done, only the cache entry is lost
-        warnings.warn(f"Could not store the result in the cache ({error}); it will be recomputed next time. "
-                      f"Set {CACHE_ENV}=/a/writable/folder to keep it.", stacklevel=2)
+    except OSError as error:
+        # read-only or full disk: the run is done, only the cache entry is lost
+        warnings.warn(f"Could not store the result in the cache ({error}); it will be recomputed "
+                      f"next time. Set {CACHE_ENV}=/a/writable/folder to keep it.", stacklevel=2)
     return {**result, "cached": False}

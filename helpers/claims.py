@@ -6,11 +6,11 @@ claim, such a statement is checked against the results when the notebook runs in
     claim("the 4-layer MLP is worse than the 3-layer one on every seed", (difference < 0).all(),
           evidence=f"paired differences {difference.round(2).tolist()} points")
 
-A claim that does not hold raises :class:`ClaimFailed` with the statement and its evidence, which stops
-``make notebooks``: a notebook whose text its own run contradicts is never stored. In smoke mode (tiny
-data, two epochs) results mean nothing, so claims are shown but not checked. The stored notebook shows
-every claim with its evidence; its output carries ``{"helpers": {"claim": ..., "holds": ...}}`` metadata,
-which the tests read.
+A claim that does not hold raises :class:`ClaimFailed` with the statement and its evidence, which
+stops ``make notebooks``: a notebook whose text its own run contradicts is never stored. In smoke
+mode (tiny data, two epochs) results mean nothing, so claims are shown but not checked. The stored
+notebook shows every claim with its evidence; its output carries
+``{"helpers": {"claim": ..., "holds": ...}}`` metadata, which the tests read.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class ClaimFailed(AssertionError):
 
 @dataclass(frozen=True)
 class Claim:
-    """One checked statement: what the text says, whether the run supports it, and the numbers why."""
+    """One checked statement: what the text says,
+    whether the run supports it, and the numbers why."""
 
     statement: str
     holds: bool
@@ -62,7 +63,8 @@ def claim(statement: str, holds, evidence: str = "") -> Claim:
 
 @dataclass(frozen=True)
 class Conclusion:
-    """A short conclusion: an optional lead sentence, then its claims as a list (Markdown in a notebook)."""
+    """A short conclusion: an optional lead sentence, then
+    its claims as a list (Markdown in a notebook)."""
 
     lead: str
     claims: tuple[Claim, ...]
@@ -78,5 +80,6 @@ class Conclusion:
 
 
 def conclusion(lead: str, *claims: Claim) -> Conclusion:
-    """A conclusion to display as a cell's last expression: ``conclusion("In short:", claim(...), ...)``."""
+    """A conclusion to display as a cell's last expression:
+    ``conclusion("In short:", claim(...), ...)``."""
     return Conclusion(lead, claims)

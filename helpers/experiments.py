@@ -1,15 +1,18 @@
-"""Controlled experiments (notebook 05): one recipe, one configuration dict per run, every run trained the same way.
+"""Controlled experiments (notebook 05): one recipe, one
+configuration dict per run, every run trained the same way.
 
-A run is described by a plain JSON-able dict -- which data, which model, which optimiser, which seed, how many
-epochs -- and that dict is everything that decides its result. So it is also the key under which
-:func:`cached` stores the result (``helpers.cache``), and a notebook of fifty runs re-runs in seconds.
+A run is described by a plain JSON-able dict -- which data, which model, which optimiser, which
+seed, how many epochs -- and that dict is everything that decides its result. So it is also the key
+under which :func:`cached` stores the result (``helpers.cache``), and a notebook of fifty runs
+re-runs in seconds.
 
-Models are described by small dicts too (``{"kind": "mlp", "layers": [784, 512, 512, 10]}``), because a dict can
-be stored and compared and a model object cannot; :func:`build_model` turns one into a fresh model. A run returns
-its history dict (``helpers.training.fit``); the tables (:func:`seed_table`, :func:`runs_table`) and the figures
-(:func:`plot_seed_band`, :func:`plot_loss_and_accuracy`, :func:`plot_batch_losses`) are separate functions of
-those results, each with a ``describe_*`` function beside it that says what the figure shows, from
-the same numbers (``helpers.plotting.show`` stores the figure with it).
+Models are described by small dicts too (``{"kind": "mlp", "layers": [784, 512, 512, 10]}``),
+because a dict can be stored and compared and a model object cannot; :func:`build_model` turns one
+into a fresh model. A run returns its history dict (``helpers.training.fit``); the tables
+(:func:`seed_table`, :func:`runs_table`) and the figures (:func:`plot_seed_band`,
+:func:`plot_loss_and_accuracy`, :func:`plot_batch_losses`) are separate functions of those results,
+each with a ``describe_*`` function beside it that says what the figure shows, from the same numbers
+(``helpers.plotting.show`` stores the figure with it).
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 
 
 def build_model(spec: dict) -> nn.Module:
-    """A fresh model from its description. MNIST models take (N, 1, 28, 28), digits models (N, 64); all output
-    (N, 10) logits (or probabilities with ``"softmax_output": True``: the double-softmax mistake).
+    """A fresh model from its description. MNIST models take (N, 1, 28, 28), digits models (N, 64);
+    all output (N, 10) logits (or probabilities with ``"softmax_output": True``: the double-softmax
+    mistake).
 
-    Kinds: ``mlp`` (``layers``, ``batch_norm``, ``dropout``, ``activation``), ``cnn`` (the keyword arguments of
-    ``helpers.models.CNN``), ``one_layer_cnn`` (notebook 03), ``digits_cnn`` (notebook 02), ``factory`` (a
-    function of ``helpers.models`` by ``name``, e.g. ``mnist_best_cnn``).
+    Kinds: ``mlp`` (``layers``, ``batch_norm``, ``dropout``, ``activation``), ``cnn`` (the keyword
+    arguments of ``helpers.models.CNN``), ``one_layer_cnn`` (notebook 03), ``digits_cnn`` (notebook
+    02), ``factory`` (a function of ``helpers.models`` by ``name``, e.g. ``mnist_best_cnn``).
     """
     kind = spec["kind"]
     activation = ACTIVATIONS[spec.get("activation", "relu")]
@@ -48,15 +52,19 @@ def build_model(spec: dict) -> nn.Module:
         model = MLP(spec["layers"], activation=activation, batch_norm=spec.get("batch_norm", False),
                     dropout=spec.get("dropout", 0.0), flatten=True)
     elif kind == "cnn":
-        options = {k: v for k, v in spec.items() if k not in ("kind", "activation", "softmax_output")}
+        options = {k: v for k, v in spec.items()
+                   if k not in ("kind", "activation", "softmax_output")}
         model = CNN(activation=activation, **options)
-    elif kind == "one_layer_cnn":   # 10 kernels 8x8, stride 2: (N, 1, 28, 28) -> (N, 10, 11, 11) -> 1210 -> 10
-        model = nn.Sequential(nn.Conv2d(1, 10, 8, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(1210, 10))
+    elif kind == "one_layer_cnn":
+        # 10 kernels 8x8, stride 2: (N, 1, 28, 28) -> (N, 10, 11, 11) -> 1210 -> 10
+        model = nn.Sequential(nn.Conv2d(1, 10, 8, stride=2), nn.ReLU(), nn.Flatten(),
+                              nn.Linear(1210, 10))
     elif kind == "digits_cnn":      # notebook 02's CNN for the 8x8 digits (without its LogSoftmax)
         model = nn.Sequential(
-            nn.Unflatten(1, (1, 8, 8)),                                         # (N, 64) -> (N, 1, 8, 8)
+            nn.Unflatten(1, (1, 8, 8)),                                 # (N, 64) -> (N, 1, 8, 8)
             nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, 128, 2, 2)
+            nn.MaxPool2d(2), nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2),                                            # (N, 128, 2, 2)
             nn.Flatten(), nn.Dropout(0.3), nn.Linear(512, 10))
     elif kind == "factory":
         model = getattr(helpers.models, spec["name"])()
@@ -68,15 +76,17 @@ def build_model(spec: dict) -> nn.Module:
 
 
 def make_optimizer(parameters, spec: dict) -> torch.optim.Optimizer:
-    """``torch.optim.<name>(parameters, **options)``, e.g. ``{"name": "SGD", "lr": 0.05, "momentum": 0.9}``."""
+    """``torch.optim.<name>(parameters, **options)``, e.g.
+    ``{"name": "SGD", "lr": 0.05, "momentum": 0.9}``."""
     options = {k: v for k, v in spec.items() if k != "name"}
     return getattr(torch.optim, spec["name"])(parameters, **options)
 
 
 def mnist_loaders(splits, batch_size: int = 128) -> tuple[TensorLoader, TensorLoader, TensorLoader]:
-    """(train, validation, test) loaders of ``helpers.data.load_mnist_splits``'s tensors; only training shuffles.
-    Batches: images (B, 1, 28, 28), labels (B,)."""
-    return (TensorLoader(splits.train_images, splits.train_labels, batch_size=batch_size, shuffle=True),
+    """(train, validation, test) loaders of ``helpers.data.load_mnist_splits``'s tensors; only
+    training shuffles. Batches: images (B, 1, 28, 28), labels (B,)."""
+    return (TensorLoader(splits.train_images, splits.train_labels, batch_size=batch_size,
+                         shuffle=True),
             TensorLoader(splits.val_images, splits.val_labels, batch_size=1000),
             TensorLoader(splits.test_images, splits.test_labels, batch_size=1000))
 
@@ -88,7 +98,7 @@ def cached(name: str, config: dict, compute, recompute: bool = False) -> dict:
     return {key: value for key, value in result.items() if key != "cached"}
 
 
-# --- tables ---------------------------------------------------------------------------------------------
+# --- tables ---------------------------------------------------------------------------------------
 
 
 def test_accuracies(results: list[dict]) -> np.ndarray:
@@ -97,7 +107,8 @@ def test_accuracies(results: list[dict]) -> np.ndarray:
 
 
 def seed_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
-    """One row per model: test accuracy (%) over its seeds -- mean, standard deviation, lowest, highest."""
+    """One row per model: test accuracy (%) over its seeds
+    -- mean, standard deviation, lowest, highest."""
     rows = {}
     for name, results in runs.items():
         accuracy = test_accuracies(results) * 100
@@ -108,7 +119,8 @@ def seed_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
 
 
 def runs_table(runs: dict[str, dict]) -> pd.DataFrame:
-    """One row per run: parameters, median seconds per epoch, final validation and test accuracy (%)."""
+    """One row per run: parameters, median seconds per
+    epoch, final validation and test accuracy (%)."""
     return pd.DataFrame.from_dict({
         name: {"parameters": result["parameters"],
                "s/epoch": round(float(np.median(result["history"]["epoch_seconds"])), 2),
@@ -118,7 +130,8 @@ def runs_table(runs: dict[str, dict]) -> pd.DataFrame:
 
 
 def smooth(values, window: int = 20) -> np.ndarray:
-    """Moving average over the last ``window`` values (fewer at the start); same length as ``values``."""
+    """Moving average over the last ``window`` values
+    (fewer at the start); same length as ``values``."""
     values = np.asarray(values, dtype=float)
     cumulative = np.cumsum(np.insert(values, 0, 0.0))
     ends = np.arange(1, len(values) + 1)
@@ -127,19 +140,19 @@ def smooth(values, window: int = 20) -> np.ndarray:
 
 
 def find_spikes(losses, window: int = 20, factor: float = 5.0, floor: float = 0.05) -> list[int]:
-    """Indices of batches whose loss is over ``factor`` x the median of the ``window`` losses before it, and
-    over ``floor`` (so that noise at a loss of 0.0001 does not count)."""
+    """Indices of batches whose loss is over ``factor`` x the median of the ``window`` losses before
+    it, and over ``floor`` (so that noise at a loss of 0.0001 does not count)."""
     losses = np.asarray(losses)
     return [i for i in range(window, len(losses))
             if losses[i] > floor and losses[i] > factor * np.median(losses[i - window:i])]
 
 
-# --- figures --------------------------------------------------------------------------------------------
+# --- figures --------------------------------------------------------------------------------------
 
 
 def plot_seed_band(ax, results: list[dict], metric: str, label: str, x=None, **style):
-    """Mean over seeds of a per-epoch metric of the histories (e.g. ``"val_acc"``), with the min-max range as a
-    band. ``x``: positions of the epochs (default: epoch numbers). Returns the line."""
+    """Mean over seeds of a per-epoch metric of the histories (e.g. ``"val_acc"``), with the min-max
+    range as a band. ``x``: positions of the epochs (default: epoch numbers). Returns the line."""
     values = np.array([result["history"][metric] for result in results])
     x = np.asarray(results[0]["history"]["epoch"]) if x is None else x
     line, = ax.plot(x, values.mean(axis=0), label=label, **style)
@@ -179,7 +192,8 @@ def describe_test_accuracies(runs: dict[str, list[dict]]) -> str:
 
 
 def plot_loss_and_accuracy(runs: dict[str, dict], title: str | None = None):
-    """Training loss and validation accuracy per epoch of several runs, side by side. Returns the two axes."""
+    """Training loss and validation accuracy per epoch of
+    several runs, side by side. Returns the two axes."""
     import matplotlib.pyplot as plt
 
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.5))
@@ -210,8 +224,8 @@ def describe_loss_and_accuracy(runs: dict[str, dict], title: str | None = None) 
 
 
 def plot_batch_losses(runs: dict[str, dict], title: str, ax=None):
-    """Per-batch training loss (faint) and its 20-batch moving average of runs with ``"batch_losses"`` and
-    ``"batches_per_epoch"``; x in epochs, log scale. Returns the axes."""
+    """Per-batch training loss (faint) and its 20-batch moving average of runs with
+    ``"batch_losses"`` and ``"batches_per_epoch"``; x in epochs, log scale. Returns the axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:

@@ -14,8 +14,9 @@ from torch import nn
 
 
 class LinearClassifier(nn.Module):
-    """One affine layer: logits = x W^T + b, (N, in_features) -> (N, n_outputs). ``n_outputs``: 1 for a binary
-    classifier (one logit, use ``BCEWithLogitsLoss``), C for C classes (use ``CrossEntropyLoss``)."""
+    """One affine layer: logits = x W^T + b, (N, in_features) -> (N, n_outputs). ``n_outputs``: 1
+    for a binary classifier (one logit, use ``BCEWithLogitsLoss``), C for C classes (use
+    ``CrossEntropyLoss``)."""
 
     def __init__(self, in_features: int, n_outputs: int = 1):
         super().__init__()
@@ -26,19 +27,22 @@ class LinearClassifier(nn.Module):
 
 
 class MLP(nn.Module):
-    """A multi-layer perceptron built from ``layer_sizes``: [input size, hidden sizes..., output size].
+    """A multi-layer perceptron built from ``layer_sizes``:
+    [input size, hidden sizes..., output size].
 
-    ``MLP([2, 16, 16, 1])`` is Linear(2,16) -> ReLU -> Linear(16,16) -> ReLU -> Linear(16,1): every hidden layer is
-    ``Linear -> [BatchNorm1d if batch_norm] -> activation -> [Dropout if dropout > 0]``, the last a plain ``Linear``
-    that outputs logits. Input (N, layer_sizes[0]) -> output (N, layer_sizes[-1]); with ``flatten``, any (N, ...)
-    input is flattened first (images (N, C, H, W) go in directly).
+    ``MLP([2, 16, 16, 1])`` is Linear(2,16) -> ReLU -> Linear(16,16) -> ReLU -> Linear(16,1): every
+    hidden layer is
+    ``Linear -> [BatchNorm1d if batch_norm] -> activation -> [Dropout if dropout > 0]``, the last a
+    plain ``Linear`` that outputs logits. Input (N, layer_sizes[0]) -> output (N, layer_sizes[-1]);
+    with ``flatten``, any (N, ...) input is flattened first (images (N, C, H, W) go in directly).
     """
 
     def __init__(self, layer_sizes: Sequence[int], activation: type[nn.Module] = nn.ReLU,
                  batch_norm: bool = False, dropout: float = 0.0, flatten: bool = False):
         super().__init__()
         if len(layer_sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least an input and an output size, got {list(layer_sizes)}")
+            raise ValueError("layer_sizes needs at least an input and an output size, got "
+                             f"{list(layer_sizes)}")
         layers: list[nn.Module] = [nn.Flatten()] if flatten else []
         for n_in, n_out in zip(layer_sizes[:-2], layer_sizes[1:-1]):
             layers.append(nn.Linear(n_in, n_out))
@@ -54,14 +58,16 @@ class MLP(nn.Module):
     def forward(self, x):
         n_in = self.layer_sizes[0]
         if x.ndim < 2 or (x.ndim > 2 and not self.flatten) or math.prod(x.shape[1:]) != n_in:
-            _wrong_shape(self, x, f"(N, {n_in})" + (f" or (N, ...) with {n_in} values per sample" if self.flatten
-                                                     else "; images need flatten=True or a reshape first"))
+            _wrong_shape(self, x, f"(N, {n_in})"
+                         + (f" or (N, ...) with {n_in} values per sample" if self.flatten
+                            else "; images need flatten=True or a reshape first"))
         return self.net(x)
 
 
 def _wrong_shape(model: nn.Module, x: torch.Tensor, expected: str) -> None:
-    raise ValueError(f"{type(model).__name__} expects inputs of shape {expected}, got {tuple(x.shape)}. Print "
-                     "the shape of the batch you give it (images: channels, height and width; vectors: length).")
+    raise ValueError(f"{type(model).__name__} expects inputs of shape {expected}, got "
+                     f"{tuple(x.shape)}. Print the shape of the batch you give it "
+                     "(images: channels, height and width; vectors: length).")
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
@@ -70,10 +76,12 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 
 
 def print_layer_table(model: nn.Module, input_shape: Sequence[int]) -> None:
-    """Print every layer of ``model`` (modules without sub-modules) with its output shape and parameters.
+    """Print every layer of ``model`` (modules without
+    sub-modules) with its output shape and parameters.
 
-    Notebook 03 writes the idea out (``trace_shapes``: a forward hook on every layer). One zero tensor of
-    ``input_shape``, e.g. ``(1, 3, 32, 32)``, runs through the model in eval mode; the hooks are always removed.
+    Notebook 03 writes the idea out (``trace_shapes``: a forward hook on every layer). One zero
+    tensor of ``input_shape``, e.g. ``(1, 3, 32, 32)``, runs through the model in eval mode; the
+    hooks are always removed.
     """
     rows, hooks = [], []
     for name, module in model.named_modules():
@@ -108,18 +116,19 @@ class CNN(nn.Module):
         AdaptiveMaxPool 1x1 -> Flatten                # (N, 32)
         Linear(32 -> 10)                              # (N, 10) logits
 
-    Each block (``channels``: the output channels of each) is ``convs_per_block`` times ``Conv -> [BatchNorm2d if
-    batch_norm] -> activation`` (2 gives VGG-style blocks), then max pooling, skipped once the feature map is down
-    to 1x1 -- so the same model works on 8x8 digits, 28x28 MNIST and 32x32 SVHN. Kernels are square, odd, padded
-    to keep the size. ``global_pool`` (``"max"`` or ``"avg"``) reduces the last map to one vector; then an optional
-    ``hidden`` dense layer, dropout (if ``dropout`` > 0) and the output layer.
-    Input (N, in_channels, H, W) -> output (N, n_classes).
+    Each block (``channels``: the output channels of each) is ``convs_per_block`` times ``Conv ->
+    [BatchNorm2d if batch_norm] -> activation`` (2 gives VGG-style blocks), then max pooling,
+    skipped once the feature map is down to 1x1 -- so the same model works on 8x8 digits, 28x28
+    MNIST and 32x32 SVHN. Kernels are square, odd, padded to keep the size. ``global_pool``
+    (``"max"`` or ``"avg"``) reduces the last map to one vector; then an optional ``hidden`` dense
+    layer, dropout (if ``dropout`` > 0) and the output layer. Input (N, in_channels, H, W) -> output
+    (N, n_classes).
     """
 
     def __init__(self, channels: Sequence[int], in_channels: int = 1, n_classes: int = 10,
                  kernel_size: int = 3, convs_per_block: int = 1, batch_norm: bool = False,
-                 activation: type[nn.Module] = nn.ReLU, global_pool: str = "max", dropout: float = 0.0,
-                 hidden: int | None = None):
+                 activation: type[nn.Module] = nn.ReLU, global_pool: str = "max",
+                 dropout: float = 0.0, hidden: int | None = None):
         super().__init__()
         if not channels:
             raise ValueError("channels needs at least one block, e.g. [8, 16, 32]")
@@ -133,7 +142,8 @@ class CNN(nn.Module):
             layers: list[nn.Module] = []
             for _ in range(convs_per_block):
                 # with batch norm the conv bias is redundant (BN subtracts the mean): leave it out
-                layers.append(nn.Conv2d(n_in, n_out, kernel_size, padding=kernel_size // 2, bias=not batch_norm))
+                layers.append(nn.Conv2d(n_in, n_out, kernel_size, padding=kernel_size // 2,
+                                        bias=not batch_norm))
                 if batch_norm:
                     layers.append(nn.BatchNorm2d(n_out))
                 layers.append(activation())
@@ -167,41 +177,46 @@ class _PoolIfLarger(nn.Module):
         return "kernel_size=2 (skipped below 2x2)"
 
 
-# --- notebook 03: the best MNIST models found there (notebook 05 rebuilds them) -------------------------
+# --- notebook 03: the best MNIST models found there (notebook 05 rebuilds them) -------------------
 
 
 def mnist_best_mlp() -> MLP:
-    """Notebook 03's best MLP: 784-512-512-10 with BatchNorm after each hidden layer (671,754 parameters).
-    Recipe used there: Adam with a one-cycle learning rate (max 3e-3, stepped every batch), batch size 128,
-    6 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output (N, 10) logits."""
+    """Notebook 03's best MLP: 784-512-512-10 with BatchNorm after each hidden layer (671,754
+    parameters). Recipe used there: Adam with a one-cycle learning rate (max 3e-3, stepped every
+    batch), batch size 128, 6 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output
+    (N, 10) logits."""
     return MLP([784, 512, 512, 10], batch_norm=True, flatten=True)
 
 
 def _conv_pool_bn(n_in: int, n_out: int, kernel_size: int) -> nn.Sequential:
-    """Conv (no bias: BN follows) -> MaxPool 2 -> BatchNorm -> ReLU: pooling first, BN/ReLU on 1/4 of the pixels."""
+    """Conv (no bias: BN follows) -> MaxPool 2 -> BatchNorm
+    -> ReLU: pooling first, BN/ReLU on 1/4 of the pixels."""
     return nn.Sequential(nn.Conv2d(n_in, n_out, kernel_size, padding=kernel_size // 2, bias=False),
                          nn.MaxPool2d(2), nn.BatchNorm2d(n_out), nn.ReLU())
 
 
 def mnist_best_cnn(channels_last: bool = True) -> nn.Sequential:
-    """Notebook 03's best small CNN (24,314 parameters), designed for accuracy per second on a laptop CPU::
+    """Notebook 03's best small CNN (24,314 parameters),
+    designed for accuracy per second on a laptop CPU::
 
         Conv 5x5 (1->16)  -> MaxPool -> BN -> ReLU   # (N, 16, 14, 14)
         Conv 3x3 (16->32) -> MaxPool -> BN -> ReLU   # (N, 32, 7, 7)
         Conv 3x3 (32->64) -> MaxPool -> BN -> ReLU   # (N, 64, 3, 3)
         AdaptiveMaxPool 1x1 -> Flatten -> Linear(64 -> 10)
 
-    It is ``CNN([16, 32, 64], batch_norm=True)`` with a 5x5 first kernel and max pooling moved before batch norm
-    and ReLU (they commute; BN then normalises the pooled maps): the per-pixel work is done on a quarter of the
-    pixels. ``channels_last`` stores the conv weights in NHWC order, for which CPU max pooling is several times
-    faster. Recipe used there: Adam with a one-cycle learning rate (max 5e-3, stepped every batch), batch size
-    128, 3 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output (N, 10) logits.
+    It is ``CNN([16, 32, 64], batch_norm=True)`` with a 5x5 first kernel and max pooling moved
+    before batch norm and ReLU (they commute; BN then normalises the pooled maps): the per-pixel
+    work is done on a quarter of the pixels. ``channels_last`` stores the conv weights in NHWC
+    order, for which CPU max pooling is several times faster. Recipe used there: Adam with a
+    one-cycle learning rate (max 5e-3, stepped every batch), batch size 128, 3 epochs on 55,000
+    training images. Input (N, 1, 28, 28) -> output (N, 10) logits.
     """
-    model = nn.Sequential(_conv_pool_bn(1, 16, 5), _conv_pool_bn(16, 32, 3), _conv_pool_bn(32, 64, 3),
-                          nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    model = nn.Sequential(_conv_pool_bn(1, 16, 5), _conv_pool_bn(16, 32, 3),
+                          _conv_pool_bn(32, 64, 3), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+                          nn.Linear(64, 10))
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 
-# --- notebook 04: the SVHN model and its recipe live in helpers.recipes (imported here as before) ----------
+# --- notebook 04: the SVHN model and its recipe live in helpers.recipes (imported here as before)
 
 from helpers.recipes import SVHN_MODEL_CONFIG, SVHN_RECIPE  # noqa: E402,F401

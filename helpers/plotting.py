@@ -155,9 +155,9 @@ def describe_series(series: Mapping[str, Sequence[float]], what: str, x=None,
 
 
 def plot_history(history: dict, title: str | None = None, axes=None):
-    """Learning curves of a ``helpers.training.fit`` history: loss and accuracy per epoch, training vs validation,
-    on two matplotlib ``axes`` (default: a new 1×2 figure). Returns the figure (describe it with
-    :func:`describe_history`)."""
+    """Learning curves of a ``helpers.training.fit`` history: loss and accuracy per epoch, training
+    vs validation, on two matplotlib ``axes`` (default: a new 1×2 figure). Returns the figure
+    (describe it with :func:`describe_history`)."""
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     else:
@@ -170,7 +170,8 @@ def plot_history(history: dict, title: str | None = None, axes=None):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs, also with 2 or 3 of them
+        # whole epochs, also with 2 or 3 of them
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if history.get("best_epoch"):
         axes[0].axvline(history["best_epoch"], color="gray", linestyle=":", label="best")
     if title:
@@ -202,9 +203,9 @@ def describe_history(history: dict, name: str | None = None) -> str:
 class LiveCurves:
     """Learning curves redrawn in place after every epoch: ``fit(..., live=True)`` uses one per run.
 
-    One figure, shown once and then replaced through its display id: JupyterLab and Colab redraw it where it
-    is, and an executed notebook (nbconvert, nbval) keeps only the last version -- the final static
-    figure, with :func:`describe_history`'s description of it (``self.description``).
+    One figure, shown once and then replaced through its display id: JupyterLab and Colab redraw it
+    where it is, and an executed notebook (nbconvert, nbval) keeps only the last version -- the
+    final static figure, with :func:`describe_history`'s description of it (``self.description``).
     A redraw costs a small fraction of an epoch (``scripts/benchmark_live_curves.py``).
     Call it with the history dict after each epoch.
     """
@@ -212,12 +213,15 @@ class LiveCurves:
     def __init__(self, title: str | None = None):
         self.title, self.handle, self.description = title, None, None
         self.fig, self.axes = plt.subplots(1, 2, figsize=(10, 3.5))
-        plt.close(self.fig)  # shown through the display handle only, not a second time at the end of the cell
+        # shown through the display handle only, not a second time at the end of the cell
+        plt.close(self.fig)
 
     def __call__(self, history: dict) -> None:
         if not self.axes[0].lines:  # the first epoch: the whole figure
             plot_history(history, self.title, axes=self.axes)
-        else:  # later epochs: new data for the same lines -- no new legend, no new layout: a third cheaper
+        else:
+            # later epochs: new data for the same lines --
+            # no new legend, no new layout: a third cheaper
             for ax, metric in zip(self.axes, ("loss", "acc")):
                 for line, split in zip(ax.lines, ("train", "val")):
                     line.set_data(history["epoch"], history[f"{split}_{metric}"])
@@ -226,9 +230,11 @@ class LiveCurves:
             if history.get("best_epoch") and len(self.axes[0].lines) > 2:
                 self.axes[0].lines[2].set_xdata([history["best_epoch"]] * 2)
         self.description = describe_history(history, self.title)
-        if settings.frontend() == "script":  # a script or a test: keep self.fig up to date, show nothing
+        if settings.frontend() == "script":
+            # a script or a test: keep self.fig up to date, show nothing
             return
-        from IPython.display import display  # here, so that helpers.plotting imports without IPython
+        # here, so that helpers.plotting imports without IPython
+        from IPython.display import display
 
         data, metadata = figure_output(self.fig, self.description)
         if self.handle is None:
@@ -240,7 +246,8 @@ class LiveCurves:
 # --- 2D data and decision boundaries --------------------------------------------------------------
 
 
-def plot_points(samples, labels, ax=None, title: str | None = None, class_names=("class 0", "class 1")):
+def plot_points(samples, labels, ax=None, title: str | None = None,
+                class_names=("class 0", "class 1")):
     """Scatter plot of 2D points, (N, 2) array or tensor, coloured by their (N,) 0/1 labels.
     Returns the axes (describe them with :func:`describe_points`)."""
     if ax is None:
@@ -252,9 +259,10 @@ def plot_points(samples, labels, ax=None, title: str | None = None, class_names=
     ax.set_aspect("equal")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    # above the axes, under the title: inside, the legend would hide points (the ring reaches every corner)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(class_names), frameon=False, fontsize="small",
-              borderaxespad=0.1)
+    # above the axes, under the title: inside, the legend would hide points
+    # (the ring reaches every corner)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(class_names), frameon=False,
+              fontsize="small", borderaxespad=0.1)
     if title:
         ax.set_title(title, pad=16)
     return ax
@@ -298,19 +306,21 @@ def _probability_grid(probability_fn, samples, grid_size: int, margin: float):
 
 
 def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor], samples, labels,
-                           ax=None, title: str | None = None, grid_size: int = 200, margin: float = 0.3,
-                           class_names=("class 0", "class 1")):
-    """A binary classifier's probability over the plane, its 0.5 boundary, and the data (N, 2), labels (N,) 0/1, on
-    top. Returns the axes (describe them with :func:`describe_decision_boundary`).
+                           ax=None, title: str | None = None, grid_size: int = 200,
+                           margin: float = 0.3, class_names=("class 0", "class 1")):
+    """A binary classifier's probability over the plane, its 0.5 boundary, and the data (N, 2),
+    labels (N,) 0/1, on top. Returns the axes (describe them with
+    :func:`describe_decision_boundary`).
 
-    ``probability_fn`` maps an (M, 2) float tensor of points (x, y) to (M,) or (M, 1) probabilities of class 1.
-    Feature transforms (e.g. to polar coordinates) belong inside it, so that the boundary is always drawn in the
-    original (x, y) plane.
+    ``probability_fn`` maps an (M, 2) float tensor of points (x, y) to (M,) or (M, 1) probabilities
+    of class 1. Feature transforms (e.g. to polar coordinates) belong inside it, so that the
+    boundary is always drawn in the original (x, y) plane.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     grid_x, grid_y, probability = _probability_grid(probability_fn, samples, grid_size, margin)
-    filled = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    filled = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
+                         alpha=0.35)
     if probability.min() < 0.5 < probability.max():  # draw the boundary only where there is one
         ax.contour(grid_x, grid_y, probability, levels=[0.5], colors="k", linewidths=1.5)
     ax.figure.colorbar(filled, ax=ax, fraction=0.046, pad=0.04, label=f"P({class_names[1]})")
@@ -336,8 +346,8 @@ def describe_decision_boundary(probability_fn, samples, labels, class_names=("cl
                 else "no 0.5 boundary anywhere in view")
     return (f"{name or 'Decision boundary'}: {positive} from {probability.min():.2f} to "
             f"{probability.max():.2f} over the plotted plane ({boundary}); {class_names[1]} is "
-            f"predicted on {np.mean(probability > 0.5):.0%} of it; {positive} is {middle:.2f} at the "
-            f"centre and {corners:.2f} at the corners on average. {correct:.1%} of the "
+            f"predicted on {np.mean(probability > 0.5):.0%} of it; {positive} is {middle:.2f} at "
+            f"the centre and {corners:.2f} at the corners on average. {correct:.1%} of the "
             f"{len(points)} points shown lie on their class's side.")
 
 
@@ -374,8 +384,8 @@ def describe_predictions(true, predicted, what: str = "Images", confidence=None)
 def describe_confusion_matrix(matrix, what: str = "test images", class_names=None,
                               top: int = 3) -> str:
     """A confusion matrix (C, C) in words (rows: true class, columns: predicted): how many on the
-    diagonal and the ``top`` most frequent confusions, e.g. "Confusion matrix of 10,000 test images: 9,912
-    (99.1%) predicted correctly; most frequent confusions: 4 taken for 9 (7 times), ..."."""
+    diagonal and the ``top`` most frequent confusions, e.g. "Confusion matrix of 10,000 test images:
+    9,912 (99.1%) predicted correctly; most frequent confusions: 4 taken for 9 (7 times), ..."."""
     matrix = np.asarray(matrix)
     names = class_names or [str(i) for i in range(len(matrix))]
     total, correct = int(matrix.sum()), int(np.trace(matrix))

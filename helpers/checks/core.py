@@ -1,6 +1,7 @@
-"""What every self-check shares: the verdict, the guarded run of the student's code (:func:`run`: whatever it
-does -- return ``None``, the wrong type or shape, raise, loop forever -- gives a ``NOT YET`` line, never a traceback
-or a hang; only ``NotImplementedError`` is re-raised), and the generic checks."""
+"""What every self-check shares: the verdict, the guarded run of the student's code (:func:`run`:
+whatever it does -- return ``None``, the wrong type or shape, raise, loop forever -- gives a
+``NOT YET`` line, never a traceback or a hang; only ``NotImplementedError`` is re-raised), and the
+generic checks."""
 
 import copy
 import functools
@@ -13,18 +14,19 @@ from torch import nn
 
 from helpers.models import count_parameters
 
-#: Seconds the student's code may run in one check before it counts as a loop that never ends (six times as
-#: long in :func:`check_loss_decreases`, which trains: on a busy 2-core machine that can take over 10 s).
+#: Seconds the student's code may run in one check before it counts as a loop that never ends (six
+#: times as long in :func:`check_loss_decreases`, which trains: on a busy 2-core machine that can
+#: take over 10 s).
 TIME_LIMIT = 10.0
 
 
 class Verdict:
     """What a check returns: true when it passed, false when not.
 
-    It shows nothing when it is a cell's last value: the check has already printed its line. (A plain
-    ``True`` would add an ``Out[n]: True``; ending the line with ``;`` hides that in Jupyter but not
-    under nbval, which runs cells without storing history.) ``crashed``: the student's code raised,
-    hung or returned the wrong kind of thing, so a multi-part check stops there.
+    It shows nothing when it is a cell's last value: the check has already printed its line. (A
+    plain ``True`` would add an ``Out[n]: True``; ending the line with ``;`` hides that in Jupyter
+    but not under nbval, which runs cells without storing history.) ``crashed``: the student's code
+    raised, hung or returned the wrong kind of thing, so a multi-part check stops there.
     """
 
     def __init__(self, passed: bool, crashed: bool = False):
@@ -48,7 +50,8 @@ class _TimeUp(BaseException):
     """A BaseException: a student's ``except Exception`` cannot swallow it."""
 
 
-#: Failed tries per check (by what it checks) in this kernel: the code-level hint comes with the second.
+#: Failed tries per check (by what it checks) in this
+#: kernel: the code-level hint comes with the second.
 _FAILED_TRIES: dict[str, int] = {}
 #: The code-level hint of the last check that failed, for :func:`hint`.
 _LAST_CODE_HINT = {"what": "", "hint": ""}
@@ -62,7 +65,8 @@ def report(passed: bool, what: str, hint: str = "", crashed: bool = False) -> Ve
 
 
 def hint() -> None:
-    """Print the code-level hint of the last check that failed (the first failure shows only words)."""
+    """Print the code-level hint of the last check that
+    failed (the first failure shows only words)."""
     if _LAST_CODE_HINT["hint"]:
         print(f"Hint for '{_LAST_CODE_HINT['what']}': {_LAST_CODE_HINT['hint']}")
     else:
@@ -70,19 +74,22 @@ def hint() -> None:
 
 
 def _hint_for(what: str, words: str, code: str) -> str:
-    """Step 1 (first failure): what is wrong, in words. Step 2 (later failures): the code-level hint too."""
+    """Step 1 (first failure): what is wrong, in words.
+    Step 2 (later failures): the code-level hint too."""
     if not code:
         return words
     tries = _FAILED_TRIES[what] = _FAILED_TRIES.get(what, 0) + 1
     _LAST_CODE_HINT.update(what=what, hint=code)
     if tries >= 2:
         return f"{words} Hint: {code}".strip()
-    return f"{words} (Try again; a more concrete hint comes with the next failed try, or now with checks.hint().)"
+    return (f"{words} (Try again; a more concrete hint comes with the next failed try, or now with "
+            "checks.hint().)")
 
 
-def returned(value, kind: type | tuple[type, ...] = torch.Tensor, shape: Sequence[int] | None = None,
-             call: str = "it", length: int | None = None):
-    """``value`` when it is a ``kind`` (of ``shape``, or of ``length`` items); else fail the check saying why."""
+def returned(value, kind: type | tuple[type, ...] = torch.Tensor,
+             shape: Sequence[int] | None = None, call: str = "it", length: int | None = None):
+    """``value`` when it is a ``kind`` (of ``shape``, or of
+    ``length`` items); else fail the check saying why."""
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds):
         got = "None" if value is None else f"a {type(value).__name__}"
@@ -95,13 +102,14 @@ def returned(value, kind: type | tuple[type, ...] = torch.Tensor, shape: Sequenc
 
 
 def pair(value, call: str = "it"):
-    """``value`` when it is a tuple or list of two items (e.g. train and validation indices); else fail the check."""
+    """``value`` when it is a tuple or list of two items (e.g.
+    train and validation indices); else fail the check."""
     return returned(value, (tuple, list), call=call, length=2)
 
 
 def _within_time_limit(test: Callable, seconds: float):
-    """``test()``, stopped with :class:`_TimeUp` after ``seconds``: by a timer signal on Unix's main thread
-    (it interrupts the loop), otherwise in a daemon thread that is left behind."""
+    """``test()``, stopped with :class:`_TimeUp` after ``seconds``: by a timer signal on Unix's main
+    thread (it interrupts the loop), otherwise in a daemon thread that is left behind."""
     if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
         def time_up(*_):
             raise _TimeUp
@@ -131,18 +139,20 @@ def _within_time_limit(test: Callable, seconds: float):
 
 @functools.cache
 def _warm_up() -> None:
-    """PyTorch's first optimizer imports much of torch (seconds on a busy CPU): not the student's time."""
+    """PyTorch's first optimizer imports much of torch
+    (seconds on a busy CPU): not the student's time."""
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: float | None = None,
         code_hint: str = "", graded_further: bool = False) -> Verdict:
-    """Run ``test`` -> (passed, detail) guarded, and print its verdict; the notebook's random numbers are left as
-    they were. An exception, a hang (``seconds``, default :data:`TIME_LIMIT`) or a :class:`NotYet`: one ``NOT YET``.
+    """Run ``test`` -> (passed, detail) guarded, and print its verdict; the notebook's random
+    numbers are left as they were. An exception, a hang (``seconds``, default :data:`TIME_LIMIT`) or
+    a :class:`NotYet`: one ``NOT YET``.
 
-    ``hint`` says in words what to look at; ``code_hint`` (the code-level one) is shown only from the second
-    failed try on, or by :func:`hint`. ``graded_further``: grading runs a stricter hidden check too, which a
-    PASSED line then says."""
+    ``hint`` says in words what to look at; ``code_hint`` (the code-level one) is shown only from
+    the second failed try on, or by :func:`hint`. ``graded_further``: grading runs a stricter hidden
+    check too, which a PASSED line then says."""
     seconds = TIME_LIMIT if seconds is None else seconds
     _warm_up()
     verdict = _run(what, hint, test, seconds, code_hint)
@@ -154,12 +164,14 @@ def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: flo
 def _run(what, hint, test, seconds, code_hint) -> Verdict:
 
     def forked():
-        with torch.random.fork_rng(devices=[]):  # a check must not change the notebook's random numbers
+        with torch.random.fork_rng(devices=[]):
+            # a check must not change the notebook's random numbers
             return test()
     try:
         passed, detail = _within_time_limit(forked, seconds)
     except NotImplementedError:
-        report(False, what, "this exercise is not done yet: replace the `raise NotImplementedError` line.")
+        report(False, what,
+               "this exercise is not done yet: replace the `raise NotImplementedError` line.")
         raise
     except _TimeUp:
         return report(False, f"{what}: the code did not finish within {seconds:g} s",
@@ -168,15 +180,18 @@ def _run(what, hint, test, seconds, code_hint) -> Verdict:
         return report(False, f"{what} ({problem})", _hint_for(what, hint, code_hint), crashed=True)
     except Exception as error:  # the student's code crashed: say what, in one line, not a traceback
         message = (str(error).strip().splitlines() or [""])[0][:200]
-        return report(False, what, f"{type(error).__name__}: {message}. {_hint_for(what, hint, code_hint)}",
+        return report(False, what,
+                      f"{type(error).__name__}: {message}. {_hint_for(what, hint, code_hint)}",
                       crashed=True)
     if passed:
         return report(True, what + (f" ({detail})" if detail else ""))
-    return report(False, what + (f" ({detail})" if detail else ""), _hint_for(what, hint, code_hint))
+    return report(False, what + (f" ({detail})" if detail else ""),
+                  _hint_for(what, hint, code_hint))
 
 
 def all_of(*checks: Callable[[], Verdict]) -> Verdict:
-    """Run the parts of a check in order (each prints its line); stop after one whose code crashed or hung."""
+    """Run the parts of a check in order (each prints its
+    line); stop after one whose code crashed or hung."""
     verdicts = []
     for check in checks:
         verdicts.append(check())
@@ -186,15 +201,17 @@ def all_of(*checks: Callable[[], Verdict]) -> Verdict:
 
 
 def _model(model, name: str) -> nn.Module:
-    return returned(model() if callable(model) and not isinstance(model, nn.Module) else model, nn.Module, call=name)
+    return returned(model() if callable(model) and not isinstance(model, nn.Module) else model,
+                    nn.Module, call=name)
 
 
-# --- generic checks: the per-notebook ones are built from these ------------------------------------------
+# --- generic checks: the per-notebook ones are built from these -----------------------------------
 
 
 def check_output_shape(model, input_shape: Sequence[int], expected: Sequence[int], name="the model",
                        hint="") -> Verdict:
-    """``model(torch.zeros(input_shape))`` has shape ``expected``. ``model``: a module or a function making one."""
+    """``model(torch.zeros(input_shape))`` has shape ``expected``.
+    ``model``: a module or a function making one."""
     def test():
         built = _model(model, name).eval()
         with torch.no_grad():
@@ -205,7 +222,8 @@ def check_output_shape(model, input_shape: Sequence[int], expected: Sequence[int
 
 
 def check_parameter_count(model, expected: int, formula: str = "", name="the model") -> Verdict:
-    """The number of trainable parameters of ``model`` equals ``expected`` (e.g. from the layer formula)."""
+    """The number of trainable parameters of ``model``
+    equals ``expected`` (e.g. from the layer formula)."""
     def test():
         count = count_parameters(_model(model, name))
         return count == expected, "" if count == expected else f"it has {count}"
@@ -213,14 +231,15 @@ def check_parameter_count(model, expected: int, formula: str = "", name="the mod
                "dense layer: in·out weights + out biases; conv layer: k²·C_in·C_out + C_out", test)
 
 
-def check_function_on_examples(function: Callable, examples: Sequence[tuple], name: str, hint: str = "",
-                               atol: float = 1e-5, code_hint: str = "") -> Verdict:
+def check_function_on_examples(function: Callable, examples: Sequence[tuple], name: str,
+                               hint: str = "", atol: float = 1e-5, code_hint: str = "") -> Verdict:
     """``function(input)`` is close to ``expected`` for every ``(input, expected)`` pair."""
     def test():
         for inputs, expected in examples:
             result = returned(function(inputs), shape=expected.shape, call=name)
             if not torch.allclose(result.float(), expected.float(), atol=atol):
-                return False, f"for input {inputs.tolist()} got {result.tolist()}, expected {expected.tolist()}"
+                return False, (f"for input {inputs.tolist()} got {result.tolist()}, expected "
+                               f"{expected.tolist()}")
         return True, f"on {sum(len(inputs) for inputs, _ in examples)} known inputs"
     return run(f"{name} gives the right values", hint, test, code_hint=code_hint)
 
@@ -230,21 +249,26 @@ def check_nonlinear(model, in_features: int, name="the model") -> Verdict:
     def test():
         built = _model(model, name).eval()
         generator = torch.Generator().manual_seed(0)
-        a, b = torch.randn(64, in_features, generator=generator), torch.randn(64, in_features, generator=generator)
+        a, b = (torch.randn(64, in_features, generator=generator),
+                torch.randn(64, in_features, generator=generator))
         with torch.no_grad():
-            gap = (built(a) + built(b) - built(a + b) - built(torch.zeros_like(a))).abs().max().item()
+            gap = (built(a) + built(b) - built(a + b)
+                   - built(torch.zeros_like(a))).abs().max().item()
         return gap > 1e-4, ""
-    return run(f"{name} is non-linear", "without an activation between them, stacked linear layers collapse "
-               "into one linear layer: add nn.ReLU() between the nn.Linear layers", test)
+    return run(f"{name} is non-linear", "without an activation between them, stacked linear layers "
+               "collapse into one linear layer: add nn.ReLU() between the nn.Linear layers", test)
 
 
-def check_loss_decreases(model, loss_fn, inputs: torch.Tensor, targets: torch.Tensor, steps: int = 30,
-                         lr: float = 0.01, factor: float = 0.5, name="the model") -> Verdict:
-    """A few Adam steps on one small, easy batch bring the loss below ``factor`` × its first value (on a copy).
+def check_loss_decreases(model, loss_fn, inputs: torch.Tensor, targets: torch.Tensor,
+                         steps: int = 30, lr: float = 0.01, factor: float = 0.5,
+                         name="the model") -> Verdict:
+    """A few Adam steps on one small, easy batch bring the
+    loss below ``factor`` × its first value (on a copy).
 
-    A model that can fit anything overfits one small batch quickly; one that cannot (its output squashed by an
-    extra sigmoid/softmax, gradients that do not reach a layer) stays far above. The lowest of the last 5 losses
-    counts: with dropout on, a network that has learned the batch still has a rare step whose loss jumps back up.
+    A model that can fit anything overfits one small batch quickly; one that cannot (its output
+    squashed by an extra sigmoid/softmax, gradients that do not reach a layer) stays far above. The
+    lowest of the last 5 losses counts: with dropout on, a network that has learned the batch still
+    has a rare step whose loss jumps back up.
     """
     def test():
         trial = copy.deepcopy(_model(model, name)).train()
@@ -259,5 +283,6 @@ def check_loss_decreases(model, loss_fn, inputs: torch.Tensor, targets: torch.Te
             losses.append(loss.item())
         final = min(losses[-5:])
         return final < factor * losses[0], f"loss {losses[0]:.3f} -> {final:.3f} in {steps} steps"
-    return run(f"{name} learns on a small batch", "check that the output feeds the loss directly (no extra "
-               "softmax/sigmoid) and that gradients reach every layer", test, seconds=6 * TIME_LIMIT)
+    return run(f"{name} learns on a small batch", "check that the output feeds the loss directly "
+               "(no extra softmax/sigmoid) and that gradients reach every layer", test,
+               seconds=6 * TIME_LIMIT)

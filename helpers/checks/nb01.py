@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from helpers.checks.core import (MORE_AT_GRADING, Verdict, all_of, check_function_on_examples,
-                                 check_loss_decreases, check_nonlinear, check_output_shape, check_parameter_count,
-                                 returned, run)
+                                 check_loss_decreases, check_nonlinear, check_output_shape,
+                                 check_parameter_count, returned, run)
 
 
 def _graded_further(verdict: Verdict) -> Verdict:
@@ -26,7 +26,8 @@ def _two_blobs(n=64):
 
 
 def check_points_dataset(dataset, expected_len: int) -> Verdict:
-    """The Dataset has ``expected_len`` items, each a (2,) float point and a (1,) float 0/1 label."""
+    """The Dataset has ``expected_len`` items, each a
+    (2,) float point and a (1,) float 0/1 label."""
     def test():
         if len(dataset) != expected_len:
             return False, f"len(dataset) is {len(dataset)}"
@@ -35,33 +36,40 @@ def check_points_dataset(dataset, expected_len: int) -> Verdict:
             point, label = (returned(x, call=f"dataset[{i}]") for x in (point, label))
             if tuple(point.shape) != (2,) or tuple(label.shape) != (1,):
                 return False, f"item {i}: point {tuple(point.shape)}, label {tuple(label.shape)}"
-            if point.dtype != torch.float32 or label.dtype != torch.float32 or label.item() not in (0.0, 1.0):
+            if (point.dtype != torch.float32 or label.dtype != torch.float32
+                    or label.item() not in (0.0, 1.0)):
                 return False, f"item {i}: dtypes {point.dtype}, {label.dtype}, label {label.item()}"
         return True, f"{expected_len} items of shapes (2,) and (1,)"
-    return run("the Dataset returns (point, label) pairs", "__len__ must count the points of the file; "
-               "__getitem__(i) must return the i-th point and its label as a float tensor of shape (1,)", test,
-               code_hint="return len(self.samples) in __len__, and self.samples[i], self.labels[i : i + 1] in "
-               "__getitem__ (a slice keeps the label's dimension)", graded_further=True)
+    return run("the Dataset returns (point, label) pairs", "__len__ must count the points of the "
+               "file; __getitem__(i) must return the i-th point and its label as a float tensor of "
+               "shape (1,)", test,
+               code_hint="return len(self.samples) in __len__, and self.samples[i], "
+               "self.labels[i : i + 1] in __getitem__ (a slice keeps the label's dimension)",
+               graded_further=True)
 
 
 def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
-    """``train_one_epoch(model, loader, optimizer, loss_fn)`` updates the weights and lowers the loss."""
+    """``train_one_epoch(model, loader, optimizer, loss_fn)``
+    updates the weights and lowers the loss."""
     def test():
         points, labels = _two_blobs()
-        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels), batch_size=16)
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels),
+                                             batch_size=16)
         torch.manual_seed(0)
         model = nn.Linear(2, 1)
         before = [p.detach().clone() for p in model.parameters()]
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        losses = [train_one_epoch(model, loader, optimizer, nn.BCEWithLogitsLoss()) for _ in range(5)]
+        losses = [train_one_epoch(model, loader, optimizer, nn.BCEWithLogitsLoss())
+                  for _ in range(5)]
         if all(torch.equal(b, p) for b, p in zip(before, model.parameters())):
             return False, "the weights did not change"
         if not all(isinstance(loss, float) and math.isfinite(loss) for loss in losses):
             return False, f"it returned {losses[0]!r}, not a float loss"
-        return losses[-1] < losses[0], f"mean loss {losses[0]:.3f} -> {losses[-1]:.3f} over 5 epochs"
-    return run("train_one_epoch trains", "for every batch the old gradients must be cleared, the loss of the "
-               "model's output computed and back-propagated, and the optimizer must take its step; return the "
-               "mean loss of the epoch as a float", test,
+        return (losses[-1] < losses[0],
+                f"mean loss {losses[0]:.3f} -> {losses[-1]:.3f} over 5 epochs")
+    return run("train_one_epoch trains", "for every batch the old gradients must be cleared, the "
+               "loss of the model's output computed and back-propagated, and the optimizer must "
+               "take its step; return the mean loss of the epoch as a float", test,
                code_hint="per batch: optimizer.zero_grad(), loss = loss_fn(model(points), labels), "
                "loss.backward(), optimizer.step(); add loss.item() to a list and return its mean",
                graded_further=True)
@@ -85,6 +93,7 @@ def check_polar(to_polar: Callable) -> Verdict:
     expected = torch.tensor([[1.0, 0.0], [2.0, math.pi / 2], [3.0, math.pi], [1.0, -math.pi / 2],
                              [math.sqrt(2), -3 * math.pi / 4]])
     return _graded_further(check_function_on_examples(
-        to_polar, [(points, expected)], "to_polar", "r is the distance from the origin and φ the angle from the "
-        "x-axis, in (-π, π]: check the points left of the y-axis",
-        code_hint="r = torch.sqrt(x**2 + y**2) and φ = torch.atan2(y, x): atan(y / x) loses the quadrant"))
+        to_polar, [(points, expected)], "to_polar", "r is the distance from the origin and φ the "
+        "angle from the x-axis, in (-π, π]: check the points left of the y-axis",
+        code_hint="r = torch.sqrt(x**2 + y**2) and φ = torch.atan2(y, x): atan(y / x) loses the "
+                  "quadrant"))

@@ -6,13 +6,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from helpers.checks.core import (TIME_LIMIT, NotYet, Verdict, all_of, check_loss_decreases, check_output_shape,
-                                 check_parameter_count, returned, run)
+from helpers.checks.core import (TIME_LIMIT, NotYet, Verdict, all_of, check_loss_decreases,
+                                 check_output_shape, check_parameter_count, returned, run)
 
 
-def check_reshape_flatten(reshape_class: type[nn.Module], flatten_class: type[nn.Module]) -> Verdict:
-    """``Reshape(*shape)`` turns (N, D) into (N, *shape) and ``Flatten()`` turns (N, ...) back into (N, D), for any
-    batch size N, keeping the pixels in row-by-row order."""
+def check_reshape_flatten(reshape_class: type[nn.Module],
+                          flatten_class: type[nn.Module]) -> Verdict:
+    """``Reshape(*shape)`` turns (N, D) into (N, *shape) and ``Flatten()`` turns (N, ...) back into
+    (N, D), for any batch size N, keeping the pixels in row-by-row order."""
     def test():
         for batch in (1, 5):
             vectors = torch.arange(batch * 64, dtype=torch.float32).reshape(batch, 64)
@@ -23,12 +24,14 @@ def check_reshape_flatten(reshape_class: type[nn.Module], flatten_class: type[nn
                 return False, "the first image row should be the first 8 pixels of the vector"
             flat = returned(flatten_class()(images), call="Flatten()")
             if tuple(flat.shape) != (batch, 64) or not torch.equal(flat, vectors):
-                return False, f"Flatten() maps {(batch, 1, 8, 8)} to {tuple(flat.shape)}, not back to the vectors"
-        if tuple(returned(flatten_class()(torch.randn(3, 16, 2, 2)), call="Flatten()").shape) != (3, 64):
+                return False, (f"Flatten() maps {(batch, 1, 8, 8)} to {tuple(flat.shape)}, not "
+                               "back to the vectors")
+        if (tuple(returned(flatten_class()(torch.randn(3, 16, 2, 2)), call="Flatten()").shape)
+                != (3, 64)):
             return False, "Flatten() should map (3, 16, 2, 2) to (3, 64)"
         return True, "(N, 64) -> (N, 1, 8, 8) -> (N, 64) for N = 1 and 5"
-    return run("Reshape and Flatten", "both must keep the batch dimension (the first one) as it is and change "
-               "only the others", test,
+    return run("Reshape and Flatten", "both must keep the batch dimension (the first one) as it is "
+               "and change only the others", test,
                code_hint="x.reshape(x.shape[0], *self.shape) and x.reshape(x.shape[0], -1)")
 
 
@@ -48,17 +51,21 @@ def check_nll(nll: Callable) -> Verdict:
         scores = torch.log_softmax(torch.randn(50, 10, generator=generator), dim=1)
         labels = torch.randint(0, 10, (50,), generator=generator)
         reference = nn.functional.nll_loss(scores, labels).item()
-        if not math.isclose(returned(nll(scores, labels), shape=()).item(), reference, abs_tol=1e-5):
+        if not math.isclose(returned(nll(scores, labels), shape=()).item(), reference,
+                            abs_tol=1e-5):
             return False, f"on 50 random samples it differs from nn.NLLLoss ({reference:.4f})"
         return True, f"{expected:.4f} on a known batch, equal to nn.NLLLoss on random ones"
-    return run("nll", "for each sample take the log-probability of its true class only, then minus the mean "
-               "over the samples", test, code_hint="-log_probs[torch.arange(len(targets)), targets].mean()")
+    return run("nll", "for each sample take the log-probability of its true class only, then minus "
+               "the mean over the samples", test,
+               code_hint="-log_probs[torch.arange(len(targets)), targets].mean()")
 
 
 def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdict:
-    """``EarlyStopping(patience).step(val_loss, model)`` keeps the best weights (a copy, not a reference), returns
-    True once ``patience`` epochs in a row brought no lower loss, and ``restore(model)`` puts the best weights back."""
-    losses = [1.0, 0.8, 0.9, 0.6, 0.7, 0.65, 0.6, 0.9, 0.5]   # best at epoch 4; epochs 5, 6, 7 are no better
+    """``EarlyStopping(patience).step(val_loss, model)`` keeps the best weights (a copy, not a
+    reference), returns True once ``patience`` epochs in a row brought no lower loss, and
+    ``restore(model)`` puts the best weights back."""
+    # best at epoch 4; epochs 5, 6, 7 are no better
+    losses = [1.0, 0.8, 0.9, 0.6, 0.7, 0.65, 0.6, 0.9, 0.5]
     best_epoch, stop_epoch = 4, 4 + patience
 
     def test():
@@ -73,16 +80,18 @@ def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdi
                 stopped_at = epoch
                 break
         if stopped_at != stop_epoch:
-            return False, (f"with patience {patience} and validation losses {losses}, training should stop after "
-                           f"epoch {stop_epoch}; it stopped after {stopped_at}")
+            return False, (f"with patience {patience} and validation losses {losses}, training "
+                           f"should stop after epoch {stop_epoch}; it stopped after {stopped_at}")
         stopper.restore(model)
         restored = model.weight.item()
         if restored != best_epoch:
-            return False, (f"restore() gave the weights of epoch {restored:g}, not those of the best epoch "
-                           f"{best_epoch} (state_dict() holds references to the live weights: keep a deep copy)")
+            return False, (f"restore() gave the weights of epoch {restored:g}, not those of the "
+                           f"best epoch {best_epoch} "
+                           "(state_dict() holds references to the live weights: keep a deep copy)")
         return True, f"stops after epoch {stop_epoch}, restores epoch {best_epoch}"
-    return run("EarlyStopping", "a loss counts as better only when it is strictly lower than the best so far; "
-               "then keep a copy of the weights that cannot change later, and start counting again", test,
+    return run("EarlyStopping", "a loss counts as better only when it is strictly lower than the "
+               "best so far; then keep a copy of the weights that cannot change later, and start "
+               "counting again", test,
                code_hint="self.best_state = copy.deepcopy(model.state_dict()); self.counter = 0")
 
 
@@ -95,28 +104,33 @@ def _digit_blobs(n=40):
 
 
 def check_digits_cnn(network: nn.Module, expected_parameters: int, formula: str) -> Verdict:
-    """The CNN maps (N, 64) pixel vectors to (N, 10) scores, has the stated parameter count, learns a small batch."""
+    """The CNN maps (N, 64) pixel vectors to (N, 10) scores,
+    has the stated parameter count, learns a small batch."""
     inputs, targets = _digit_blobs()
     return all_of(
         lambda: check_output_shape(network, (5, 64), (5, 10), name="the CNN",
-                                   hint="start with Reshape(1, 8, 8) and put Flatten() before the first nn.Linear"),
+                                   hint="start with Reshape(1, 8, 8) and put Flatten() before the "
+                                        "first nn.Linear"),
         lambda: check_parameter_count(network, expected_parameters, formula, name="the CNN"),
-        lambda: check_loss_decreases(network, nn.CrossEntropyLoss(), inputs, targets, name="the CNN"),
+        lambda: check_loss_decreases(network, nn.CrossEntropyLoss(), inputs, targets,
+                                     name="the CNN"),
     )
 
 
-#: The open design exercise: a model of at most this many parameters, trained by the student's own loop ...
+#: The open design exercise: a model of at most this many
+#: parameters, trained by the student's own loop ...
 DESIGN_PARAMETER_BUDGET = 5_000
-#: ... must reach this error on the validation digits (self-check) and this one on the test digits, which the
-#: exercise never gives the student (the hidden check at grading).
+#: ... must reach this error on the validation digits (self-check) and this one on the test digits,
+#: which the exercise never gives the student (the hidden check at grading).
 DESIGN_VAL_ERROR, DESIGN_TEST_ERROR = 0.06, 0.10
 
 
-def check_digits_design(build_model: Callable, train_model: Callable, split: str = "val") -> Verdict:
+def check_digits_design(build_model: Callable, train_model: Callable,
+                        split: str = "val") -> Verdict:
     """``build_model()`` -> an nn.Module mapping (N, 64) pixels to (N, 10) logits with at most
-    :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images, labels)`` trains it on the 1000
-    training digits ((1000, 64) float32 in [0, 1], (1000,) int64) and returns it. Its error on ``split``
-    ("val": the self-check; "test": grading) must be at most the target."""
+    :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images, labels)`` trains it on
+    the 1000 training digits ((1000, 64) float32 in [0, 1], (1000,) int64) and returns it. Its error
+    on ``split`` ("val": the self-check; "test": grading) must be at most the target."""
     from helpers.data.digits import load_digits_split
 
     target = DESIGN_VAL_ERROR if split == "val" else DESIGN_TEST_ERROR
@@ -128,11 +142,13 @@ def check_digits_design(build_model: Callable, train_model: Callable, split: str
             torch.manual_seed(0)
             model = returned(build_model(), nn.Module, call="build_model()")
             count = sum(p.numel() for p in model.parameters() if p.requires_grad)
-            if count > DESIGN_PARAMETER_BUDGET:  # stops the check: no use training a model over the budget
+            if count > DESIGN_PARAMETER_BUDGET:
+                # stops the check: no use training a model over the budget
                 raise NotYet(f"{count:,} parameters")
             return True, f"{count:,} parameters"
-        return run(f"the model has at most {DESIGN_PARAMETER_BUDGET:,} parameters", "fewer or narrower layers; "
-                   "a convolution shares its weights across positions, a dense layer does not", test)
+        return run(f"the model has at most {DESIGN_PARAMETER_BUDGET:,} parameters", "fewer or "
+                   "narrower layers; a convolution shares its weights across positions, a dense "
+                   "layer does not", test)
 
     def accurate():
         def test():
@@ -141,14 +157,16 @@ def check_digits_design(build_model: Callable, train_model: Callable, split: str
                              call="train_model(...)")
             model.eval()
             with torch.no_grad():
-                predicted = returned(model(held_images), shape=(len(held_images), 10), call="the trained model")
+                predicted = returned(model(held_images), shape=(len(held_images), 10),
+                                     call="the trained model")
             error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
             return error <= target, f"{error:.1%} error on the {len(held_images)} {split} digits"
         where = "validation" if split == "val" else "held-out test"
-        return run(f"your recipe reaches at most {target:.0%} {where} error", "train longer or with a better "
-                   "learning rate, add augmentation or weight decay; look at the validation curve for over- and "
-                   "underfitting", test, seconds=12 * TIME_LIMIT,
+        return run(f"your recipe reaches at most {target:.0%} {where} error", "train longer or "
+                   "with a better learning rate, add augmentation or weight decay; look at the "
+                   "validation curve for over- and underfitting", test, seconds=12 * TIME_LIMIT,
                    code_hint="a loop over epochs and shuffled mini-batches: optimizer.zero_grad(), "
-                   "loss = F.cross_entropy(model(batch), batch_labels), loss.backward(), optimizer.step()",
+                   "loss = F.cross_entropy(model(batch), batch_labels), loss.backward(), "
+                   "optimizer.step()",
                    graded_further=split == "val")
     return all_of(within_budget, accurate)

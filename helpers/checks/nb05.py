@@ -1,4 +1,5 @@
-"""Notebook 05 (comparisons and classic mistakes): VGG features, time to accuracy, the split, saved weights."""
+"""Notebook 05 (comparisons and classic mistakes): VGG
+features, time to accuracy, the split, saved weights."""
 
 import math
 import tempfile
@@ -29,38 +30,44 @@ def check_vgg_features(vgg_features: Callable) -> Verdict:
                                              (True, bn_layers, weights + 2 * (4 + 8 + 8))):
             model = returned(vgg_features(cfg, 1, batch_norm), nn.Module, call="vgg_features")
             if _leaf_types(model) != layers:
-                return False, f"batch_norm={batch_norm}: layers {_leaf_types(model)}, expected {layers}"
+                return (False,
+                        f"batch_norm={batch_norm}: layers {_leaf_types(model)}, expected {layers}")
             with torch.no_grad():
                 shape = tuple(model.eval()(torch.zeros(2, 1, 28, 28)).shape)
             if shape != (2, 8, 7, 7):
-                return False, f"batch_norm={batch_norm}: (2, 1, 28, 28) -> {shape}, expected (2, 8, 7, 7)"
+                return False, (f"batch_norm={batch_norm}: (2, 1, 28, 28) -> {shape}, expected "
+                               "(2, 8, 7, 7)")
             if (count := count_parameters(model)) != n_params:
                 return False, f"batch_norm={batch_norm}: {count} parameters, expected {n_params}"
-        return True, (f"(2, 1, 28, 28) -> (2, 8, 7, 7), {weights} parameters = (9·1·4 + 4) + (9·4·8 + 8) + "
-                      "(9·8·8 + 8)")
-    return run("vgg_features builds [4, 'M', 8, 8, 'M']", "each 'M' is a 2x2 max-pooling, each number a 3x3 "
-               "convolution to that many channels that keeps the size, (batch norm if asked,) then a ReLU; each "
-               "convolution takes the channels of the one before", test,
-               code_hint="'M' -> nn.MaxPool2d(2); a number C -> nn.Conv2d(C_in, C, kernel_size=3, padding=1), "
-               "then nn.BatchNorm2d(C) if batch_norm, then nn.ReLU(); C_in = C for the next one")
+        return True, (f"(2, 1, 28, 28) -> (2, 8, 7, 7), {weights} "
+                      "parameters = (9·1·4 + 4) + (9·4·8 + 8) + (9·8·8 + 8)")
+    return run("vgg_features builds [4, 'M', 8, 8, 'M']", "each 'M' is a 2x2 max-pooling, each "
+               "number a 3x3 convolution to that many channels that keeps the size, "
+               "(batch norm if asked,) then a ReLU; each convolution takes the channels of the one "
+               "before", test,
+               code_hint="'M' -> nn.MaxPool2d(2); a number "
+               "C -> nn.Conv2d(C_in, C, kernel_size=3, padding=1), then nn.BatchNorm2d(C) if "
+               "batch_norm, then nn.ReLU(); C_in = C for the next one")
 
 
 def check_time_to_accuracy(time_to_accuracy: Callable) -> Verdict:
     """training seconds until the validation accuracy first reaches a target (None if never)."""
-    history = {"epoch": [1, 2, 3, 4], "val_acc": [0.5, 0.8, 0.95, 0.97], "epoch_seconds": [1.0, 2.0, 3.0, 4.0]}
+    history = {"epoch": [1, 2, 3, 4], "val_acc": [0.5, 0.8, 0.95, 0.97],
+               "epoch_seconds": [1.0, 2.0, 3.0, 4.0]}
     cases = [(0.9, 6.0), (0.97, 10.0), (0.5, 1.0), (0.99, None)]
 
     def test():
         for target, expected in cases:
             got = time_to_accuracy(history, target)
-            ok = got is None if expected is None else (got is not None and math.isclose(got, expected))
+            ok = got is None if expected is None else (got is not None
+                                                       and math.isclose(got, expected))
             if not ok:
                 return False, f"target {target}: got {got!r}, expected {expected!r}"
         return True, f"on {len(cases)} targets of a known history"
-    return run("time_to_accuracy", "the seconds of training until the first epoch that reaches the target, that "
-               "epoch included; None when no epoch reaches it", test,
-               code_hint="add up history['epoch_seconds'] up to and including the first epoch whose "
-               "history['val_acc'] is >= target")
+    return run("time_to_accuracy", "the seconds of training until the first epoch that reaches the "
+               "target, that epoch included; None when no epoch reaches it", test,
+               code_hint="add up history['epoch_seconds'] up to and including the first epoch "
+               "whose history['val_acc'] is >= target")
 
 
 def check_leak_free_split(split: Callable) -> Verdict:
@@ -71,7 +78,8 @@ def check_leak_free_split(split: Callable) -> Verdict:
             return False, f"sizes {len(train)} train / {len(val)} validation, expected 80 / 20"
         overlap = set(train) & set(val)
         if overlap:
-            return False, f"{len(overlap)} indices are in both sets: the validation data leaks into training"
+            return False, (f"{len(overlap)} indices are in both sets: the validation data leaks "
+                           "into training")
         if sorted(train + val) != list(range(100)):
             return False, "together the two sets should hold every index 0..99 exactly once"
         again = torch.as_tensor(split(100, 0.2, 0)[1]).tolist()
@@ -79,12 +87,14 @@ def check_leak_free_split(split: Callable) -> Verdict:
         if again != val:
             return False, "the same seed gave a different split"
         if sorted(other) == sorted(val):
-            return False, "another seed gave the same validation set: shuffle with a generator seeded by `seed`"
+            return False, ("another seed gave the same validation set: shuffle with a generator "
+                           "seeded by `seed`")
         return True, "80 / 20 indices, disjoint, covering 0..99, reproducible per seed"
-    return run("the split keeps validation out of training", "every index in exactly one of the two parts, in a "
-               "random order that the seed fixes", test,
-               code_hint="shuffle 0..n-1 with torch.randperm(n, generator=torch.Generator().manual_seed(seed)), "
-               "then cut it in two")
+    return run("the split keeps validation out of training", "every index in exactly one of the "
+               "two parts, in a random order that the seed fixes", test,
+               code_hint="shuffle 0..n-1 with "
+               "torch.randperm(n, generator=torch.Generator().manual_seed(seed)), then cut it in "
+               "two")
 
 
 def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> Verdict:
@@ -103,10 +113,13 @@ def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> V
             try:
                 stored = torch.load(path, weights_only=True)
             except Exception as error:  # torch's message is a page long: say what it means
-                return False, (f"torch.load(path, weights_only=True) refused the file ({type(error).__name__}): "
-                               "it holds pickled Python objects (a whole model?), not just tensors")
-            if not isinstance(stored, dict) or not all(isinstance(v, torch.Tensor) for v in stored.values()):
-                return False, f"the file holds a {type(stored).__name__}, not a state_dict (a dict of tensors)"
+                return False, ("torch.load(path, weights_only=True) refused the file "
+                               f"({type(error).__name__}): it holds pickled Python objects "
+                               "(a whole model?), not just tensors")
+            if not isinstance(stored, dict) or not all(isinstance(v, torch.Tensor)
+                                                       for v in stored.values()):
+                return False, (f"the file holds a {type(stored).__name__}, not a state_dict "
+                               "(a dict of tensors)")
             torch.manual_seed(1)
             loaded = load_weights(make(), path)
         if not isinstance(loaded, nn.Module):
@@ -115,7 +128,7 @@ def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> V
         with torch.no_grad():
             same = torch.equal(model(inputs), loaded(inputs))
         return same, "" if same else "the loaded model computes something else than the saved one"
-    return run("weights survive save and load", "save the dict of the model's tensors, not the model object; load it "
-               "back into a model built by code, and return that model", test,
+    return run("weights survive save and load", "save the dict of the model's tensors, not the "
+               "model object; load it back into a model built by code, and return that model", test,
                code_hint="save_weights: torch.save(model.state_dict(), path); load_weights: "
                "model.load_state_dict(torch.load(path, weights_only=True)), then return model")

@@ -1,18 +1,22 @@
-"""The gradebook in the import formats of Canvas, Moodle and Gradescope, matched to the class roster.
+"""The gradebook in the import formats of Canvas,
+Moodle and Gradescope, matched to the class roster.
 
 The roster is a CSV with a header: ``student_id``, ``name``, ``email`` and, optionally, ``file`` (a
 glob pattern of that student's submission file name, e.g. ``*alice*`` or ``lab1_s1234.ipynb``; other
-column names that LMS exports use -- "ID", "SIS User ID", "Student", "Email address" -- are understood too).
-A submission without a ``file`` pattern is matched when its file name contains the student's id, the
-local part of their e-mail address or their name (case, spaces and punctuation ignored).
+column names that LMS exports use -- "ID", "SIS User ID", "Student", "Email address" -- are
+understood too). A submission without a ``file`` pattern is matched when its file name contains the
+student's id, the local part of their e-mail address or their name (case, spaces and punctuation
+ignored).
 
 Written next to ``grades.csv``:
 
-- ``canvas.csv``: Canvas' gradebook import: ``Student, ID, SIS User ID, SIS Login ID, Section`` and one
-  column per notebook, then a ``Points Possible`` row (Canvas matches students by SIS User ID);
-- ``moodle.csv``: Moodle's "Import grades from CSV": ``ID number, Email address, First name, Last name``,
-  per notebook a grade item and its ``(Feedback)`` column (at import, map "Email address" to the e-mail);
-- ``gradescope_<notebook>.csv``: Gradescope's score upload for one assignment: ``Name, SID, Email, Score``;
+- ``canvas.csv``: Canvas' gradebook import: ``Student, ID, SIS User ID, SIS Login ID, Section`` and
+  one column per notebook, then a ``Points Possible`` row (Canvas matches students by SIS User ID);
+- ``moodle.csv``: Moodle's "Import grades from CSV": ``ID number, Email address, First name, Last
+  name``, per notebook a grade item and its ``(Feedback)`` column (at import, map "Email address" to
+  the e-mail);
+- ``gradescope_<notebook>.csv``: Gradescope's score upload for one assignment:
+  ``Name, SID, Email, Score``;
 - ``roster_report.txt``: submissions that match no roster row, and roster rows without a submission.
 """
 
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Roster column names as exports of the LMSs spell them -> ours
-ALIASES = {"student_id": ("student_id", "id", "sis user id", "sid", "id number", "student id", "number"),
+ALIASES = {"student_id": ("student_id", "id", "sis user id", "sid", "id number", "student id",
+                          "number"),
            "name": ("name", "student", "full name", "student name"),
            "email": ("email", "e-mail", "email address", "sis login id"),
            "file": ("file", "submission", "file pattern")}
@@ -49,12 +54,14 @@ def read_roster(path: Path) -> list[Student]:
     if not rows:
         raise ValueError(f"{path}: the roster is empty")
     columns = {name.strip().lower(): name for name in rows[0]}
-    found = {ours: next((columns[a] for a in aliases if a in columns), None) for ours, aliases in ALIASES.items()}
+    found = {ours: next((columns[a] for a in aliases if a in columns), None)
+             for ours, aliases in ALIASES.items()}
     missing = [ours for ours in ("student_id", "name", "email") if found[ours] is None]
     if missing:
         raise ValueError(f"{path}: the roster needs the columns {', '.join(missing)} "
                          f"(it has {', '.join(rows[0])})")
-    return [Student(*(str(row.get(found[c]) or "").strip() if found[c] else "" for c in ALIASES)) for row in rows]
+    return [Student(*(str(row.get(found[c]) or "").strip() if found[c] else "" for c in ALIASES))
+            for row in rows]
 
 
 def _folded(text: str) -> str:
@@ -70,7 +77,8 @@ def matches(student: Student, file: str) -> bool:
     return any(len(_folded(key)) >= 3 and _folded(key) in name for key in keys)
 
 
-def match_roster(students: list[Student], files: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+def match_roster(students: list[Student],
+                 files: list[str]) -> tuple[dict[str, list[str]], list[str]]:
     """({student id: their submission files}, files that match no student)."""
     by_student = {s.student_id: [f for f in files if matches(s, f)] for s in students}
     claimed = {f for found in by_student.values() for f in found}
@@ -80,15 +88,17 @@ def match_roster(students: list[Student], files: list[str]) -> tuple[dict[str, l
 def write_lms_files(gradebook: list[dict], students: list[Student], out: Path) -> list[str]:
     """Write canvas.csv, moodle.csv, gradescope.csv and roster_report.txt into ``out``.
 
-    ``gradebook``: the rows of grades.csv (``file``, ``notebook``, ``total``, ``max``, ``status``). One
-    column per notebook graded (Gradescope: one file per notebook, ``gradescope_<notebook>.csv``). A student
-    with several submissions of a notebook gets the best total (the report lists them); one without any gets
-    a blank (an LMS then keeps what it has), not a zero. Returns the report's lines.
+    ``gradebook``: the rows of grades.csv (``file``, ``notebook``, ``total``, ``max``, ``status``).
+    One column per notebook graded (Gradescope: one file per notebook,
+    ``gradescope_<notebook>.csv``). A student with several submissions of a notebook gets the best
+    total (the report lists them); one without any gets a blank (an LMS then keeps what it has), not
+    a zero. Returns the report's lines.
     """
     rows = {row["file"]: row for row in gradebook}
     by_student, unknown = match_roster(students, list(rows))
     notebooks = sorted({row["notebook"] for row in gradebook if row["notebook"]})
-    maxima = {n: max(float(r["max"] or 0) for r in gradebook if r["notebook"] == n) for n in notebooks}
+    maxima = {n: max(float(r["max"] or 0) for r in gradebook if r["notebook"] == n)
+              for n in notebooks}
     best: dict[tuple[str, str], dict] = {}
     report = []
     for student in students:
@@ -98,8 +108,8 @@ def write_lms_files(gradebook: list[dict], students: list[Student], out: Path) -
         for notebook in notebooks + [""]:
             mine = [rows[f] for f in files if rows[f]["notebook"] == notebook]
             if len(mine) > 1:
-                report.append(f"several submissions of {notebook or 'unknown notebooks'}, the best counts: "
-                              f"{student.name}: {', '.join(r['file'] for r in mine)}")
+                report.append(f"several submissions of {notebook or 'unknown notebooks'}, the best "
+                              f"counts: {student.name}: {', '.join(r['file'] for r in mine)}")
             if mine and notebook:
                 best[student.student_id, notebook] = max(mine, key=lambda r: float(r["total"] or 0))
     report += [f"matches no roster row: {file}" for file in unknown]
@@ -117,7 +127,8 @@ def write_lms_files(gradebook: list[dict], students: list[Student], out: Path) -
         writer.writerow(CANVAS + notebooks)
         writer.writerow(["Points Possible", "", "", "", ""] + [f"{maxima[n]:g}" for n in notebooks])
         for s in students:
-            writer.writerow([s.name, "", s.student_id, s.email, ""] + [score(s, n) for n in notebooks])
+            writer.writerow([s.name, "", s.student_id, s.email, ""]
+                            + [score(s, n) for n in notebooks])
     with open(out / "moodle.csv", "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(MOODLE + [c for n in notebooks for c in (n, f"{n} (Feedback)")])
@@ -131,5 +142,6 @@ def write_lms_files(gradebook: list[dict], students: list[Student], out: Path) -
             writer.writerow(GRADESCOPE)
             for s in students:
                 writer.writerow([s.name, s.student_id, s.email, score(s, notebook)])
-    (out / "roster_report.txt").write_text("\n".join(report) + "\n" if report else "everything matched\n")
+    (out / "roster_report.txt").write_text("\n".join(report) + "\n" if report
+                                           else "everything matched\n")
     return report

@@ -1,17 +1,19 @@
 """A sandbox for each submission's kernel: bubblewrap on Linux, or (said loudly) none.
 
-Under ``bwrap`` a submission's kernel sees the file system read-only, except its own folder; a private
-``/tmp`` and an empty home; no network (its own network namespace, so not even the grader's loopback);
-no other process (its own PID namespace); and not the folders in ``hidden``: the instructor notebooks
-with their hidden checks, the other submissions, the grader's output, the repository's git history.
-It talks to the grader through Unix sockets in its folder (ZeroMQ's ``ipc`` transport), which need no
-network. Resource limits (``prlimit``): address space, processes, CPU seconds, file size, no core files.
-When the grader runs as root, the kernel runs as an unprivileged user of its own (a fresh uid per
-submission), so that the process limit counts only its processes and root's powers are gone.
+Under ``bwrap`` a submission's kernel sees the file system read-only, except its own folder; a
+private ``/tmp`` and an empty home; no network (its own network namespace, so not even the grader's
+loopback); no other process (its own PID namespace); and not the folders in ``hidden``: the
+instructor notebooks with their hidden checks, the other submissions, the grader's output, the
+repository's git history. It talks to the grader through Unix sockets in its folder (ZeroMQ's
+``ipc`` transport), which need no network. Resource limits (``prlimit``): address space, processes,
+CPU seconds, file size, no core files. When the grader runs as root, the kernel runs as an
+unprivileged user of its own (a fresh uid per submission), so that the process limit counts only its
+processes and root's powers are gone.
 
-``--sandbox auto`` uses bwrap where a trial run works, otherwise it says once, loudly, that submissions
-run unconfined and how to get a sandbox; ``bwrap`` insists (an error without it); ``none`` runs the kernel
-as a plain subprocess of the grader (for trusted submissions, or macOS/Windows outside the container).
+``--sandbox auto`` uses bwrap where a trial run works, otherwise it says once, loudly, that
+submissions run unconfined and how to get a sandbox; ``bwrap`` insists (an error without it);
+``none`` runs the kernel as a plain subprocess of the grader (for trusted submissions, or
+macOS/Windows outside the container).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ CHOICES = ("auto", "bwrap", "none")
 FIRST_UID = 600_000
 _next_uid = itertools.count()
 
-HOW_TO_GET_ONE = ("install bubblewrap (Debian/Ubuntu: `sudo apt install bubblewrap`; Fedora: `sudo dnf install "
-                  "bubblewrap`), or on macOS/Windows grade inside the container described in the README")
+HOW_TO_GET_ONE = ("install bubblewrap (Debian/Ubuntu: `sudo apt install bubblewrap`; "
+                  "Fedora: `sudo dnf install bubblewrap`), "
+                  "or on macOS/Windows grade inside the container described in the README")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -43,7 +46,8 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass
 class Sandbox:
-    """How a kernel is confined. ``kind`` is "bwrap" or "none"; the limits apply to both (rlimits)."""
+    """How a kernel is confined. ``kind`` is "bwrap"
+    or "none"; the limits apply to both (rlimits)."""
 
     kind: str = "none"
     hidden: list[Path] = field(default_factory=list)   # folders the kernel must not see
@@ -63,30 +67,37 @@ class Sandbox:
         drop = ([] if uid is None else
                 ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                  "--bounding-set=-all", "--no-new-privs", "--"])
-        # In its own PID namespace the kernel's parent is PID 1, which ipykernel takes for "the grader has
-        # died"; parent 1 means "do not poll" (bwrap's --die-with-parent ends the sandbox with the grader).
+        # In its own PID namespace the kernel's parent is PID 1, which ipykernel takes for "the
+        # grader has died"; parent 1 means "do not poll" (bwrap's --die-with-parent ends the sandbox
+        # with the grader).
         return (bwrap_arguments(workdir, self.hidden) + ["--"] + limits + ["--"] + drop
                 + ["env", "JPY_PARENT_PID=1"] + kernel_cmd)
 
 
 def bwrap_arguments(workdir: Path, hidden: list[Path]) -> list[str]:
-    """bwrap's options: later mounts win, so first everything read-only, then private /tmp and home, then
-    Python and the course package visible again where those hid them, then the hidden folders, then the
-    submission's own folder, writable."""
+    """bwrap's options: later mounts win, so first everything read-only, then private /tmp and home,
+    then Python and the course package visible again where those hid them, then the hidden folders,
+    then the submission's own folder, writable."""
     home = Path.home().resolve()
-    # As root, no user namespace (its only user would be root: the kernel drops to a uid of its own instead)
-    unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    # As root, no user namespace (its only user would be
+    # root: the kernel drops to a uid of its own instead)
+    unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try"]
                if os.getuid() == 0 else ["--unshare-all"])
-    # --new-session: the kernel leads a process group of its own, so that its interrupt (asked for by message,
-    # see SandboxedKernelManager) reaches it and its children, and no signal of it reaches bwrap
-    args = ["bwrap", *unshare, "--new-session", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev",
-            "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm"]
+    # --new-session: the kernel leads a process group of its own, so that its interrupt (asked for
+    # by message, see SandboxedKernelManager) reaches it and its children, and no signal of it
+    # reaches bwrap
+    args = ["bwrap", *unshare, "--new-session", "--die-with-parent", "--ro-bind", "/", "/",
+            "--dev", "/dev", "--proc", "/proc",
+            "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm"]
     if home != Path("/"):
         args += ["--tmpfs", str(home)]
     for path in _needed_paths():
         if path.is_relative_to(home) or path.is_relative_to("/tmp"):
-            # the folders on the way must be enterable by the kernel's user (bwrap would make them 0700)
-            for folder in reversed([p for p in path.parents if p not in home.parents and p != home]):
+            # the folders on the way must be enterable by
+            # the kernel's user (bwrap would make them 0700)
+            for folder in reversed([p for p in path.parents if p not in home.parents
+                                    and p != home]):
                 if folder not in (Path("/"), Path("/tmp")):
                     args += ["--perms", "0755", "--dir", str(folder)]
             args += ["--ro-bind", str(path), str(path)]
@@ -97,11 +108,13 @@ def bwrap_arguments(workdir: Path, hidden: list[Path]) -> list[str]:
 
 
 def _needed_paths() -> list[Path]:
-    """What the kernel must read: Python (the venv and the interpreter it links to) and the course package."""
+    """What the kernel must read: Python (the venv and the
+    interpreter it links to) and the course package."""
     import helpers
 
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
-             Path(os.path.realpath(sys.executable)).parent.parent, Path(helpers.__file__).resolve().parent.parent}
+             Path(os.path.realpath(sys.executable)).parent.parent,
+             Path(helpers.__file__).resolve().parent.parent}
     paths |= {Path(p).resolve() for p in sys.path if p and Path(p).is_dir()}
     # a parent hides nothing its children need; drop paths inside another one
     ordered = sorted(paths, key=lambda p: len(p.parts))
@@ -109,7 +122,8 @@ def _needed_paths() -> list[Path]:
 
 
 def _processes_of(uid: int) -> int:
-    """Tasks (processes and threads) the user runs now: RLIMIT_NPROC counts all of them, not the kernel's."""
+    """Tasks (processes and threads) the user runs now:
+    RLIMIT_NPROC counts all of them, not the kernel's."""
     count = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -141,7 +155,8 @@ def bwrap_problem() -> str:
 
 
 def choose(kind: str, log=print) -> str:
-    """The sandbox kind to use for ``--sandbox kind``; "auto" says loudly when it falls back to none."""
+    """The sandbox kind to use for ``--sandbox kind``;
+    "auto" says loudly when it falls back to none."""
     if kind not in CHOICES:
         raise ValueError(f"--sandbox must be one of {', '.join(CHOICES)}, not {kind!r}")
     if kind == "none":
@@ -151,23 +166,26 @@ def choose(kind: str, log=print) -> str:
         return "bwrap"
     if kind == "bwrap":
         raise SandboxUnavailable(f"--sandbox bwrap: {problem}; {HOW_TO_GET_ONE}")
-    message = (f"WARNING: submissions run UNCONFINED: {problem}. Student code can read, change and delete "
-               f"whatever this user can, and reach the network. To grade in a sandbox, {HOW_TO_GET_ONE}.")
+    message = (f"WARNING: submissions run UNCONFINED: {problem}. Student code can read, change and "
+               "delete whatever this user can, and reach the network. To grade in a sandbox, "
+               f"{HOW_TO_GET_ONE}.")
     warnings.warn(message, stacklevel=2)
     log(message)
     return "none"
 
 
 def kernel_uid() -> int | None:
-    """A fresh unprivileged uid for the next kernel when the grader is root (else None: keep the user's)."""
+    """A fresh unprivileged uid for the next kernel when
+    the grader is root (else None: keep the user's)."""
     if os.getuid() != 0:
         return None
     return FIRST_UID + (os.getpid() % 1000) * 1000 + next(_next_uid) % 1000
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel starts inside ``sandbox``: with bwrap, talking over Unix sockets in
-    ``workdir`` (the kernel has no network); unconfined, over the loopback as usual, with the same limits."""
+    """A kernel manager whose kernel starts inside ``sandbox``: with bwrap, talking over Unix
+    sockets in ``workdir`` (the kernel has no network); unconfined, over the loopback as usual, with
+    the same limits."""
 
     def __init__(self, sandbox: Sandbox, workdir: Path, **kwargs):
         confined = sandbox.kind == "bwrap"
@@ -178,9 +196,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
-        if self.sandbox.kind == "bwrap":  # SIGINT to bwrap would end the sandbox: interrupt by message
+        if self.sandbox.kind == "bwrap":
+            # SIGINT to bwrap would end the sandbox: interrupt by message
             self.kernel_spec.interrupt_mode = "message"
-        if self.uid is not None:  # the kernel's own user must read its connection file and write its folder
+        if self.uid is not None:
+            # the kernel's own user must read its connection file and write its folder
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, self.uid, self.uid, follow_symlinks=False)
             self.workdir.chmod(0o711)  # bwrap (still root) must enter it to start the kernel there

@@ -3,15 +3,17 @@
 The instructor notebooks in notebooks/ are the one source. In them, the parts students write are
 marked the way nbgrader and otter-grader mark them (the schema: ``helpers.coursework``):
 
-- in code cells, lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (kept at the indentation of
-  the code they hold); the student copy has a ``# YOUR CODE HERE`` stub that raises NotImplementedError;
-- in markdown cells, text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``; the student
-  copy has a prompt for the written answer.
+- in code cells, lines between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (kept at the indentation
+  of the code they hold); the student copy has a ``# YOUR CODE HERE`` stub that raises
+  NotImplementedError;
+- in markdown cells, text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``; the
+  student copy has a prompt for the written answer.
 
-Everything else is copied unchanged, except that outputs are cleared and the "Open in Colab" links point
-at the student copy. For grading, the student copy carries the notebook's name in its metadata
-(``"grade": {"notebook": "01_2d_classifier"}``) and keeps the cells' ``grade`` metadata (which exercise,
-how many points); the instructor's hidden checks (raw cells with ``"role": "hidden-check"``) are left out.
+Everything else is copied unchanged, except that outputs are cleared and the "Open in Colab" links
+point at the student copy. For grading, the student copy carries the notebook's name in its metadata
+(``"grade": {"notebook": "01_2d_classifier"}``) and keeps the cells' ``grade`` metadata (which
+exercise, how many points); the instructor's hidden checks (raw cells with
+``"role": "hidden-check"``) are left out.
 """
 
 from __future__ import annotations
@@ -41,21 +43,23 @@ class SolutionMarkerError(ValueError):
 def solution_regions(lines: list[str], begin: str, end: str) -> list[tuple[int, int]]:
     """(first, last) line indices of each ``begin``..``end`` region, markers included.
 
-    Raises SolutionMarkerError for a nested or unclosed region, an END without BEGIN, or (in code) an
-    END at another indentation than its BEGIN.
+    Raises SolutionMarkerError for a nested or unclosed region, an END without BEGIN, or (in code)
+    an END at another indentation than its BEGIN.
     """
     regions, start = [], None
     for number, line in enumerate(lines):
         marker = line.strip()
         if marker == begin:
             if start is not None:
-                raise SolutionMarkerError(f"line {number + 1}: {begin} inside another solution region")
+                raise SolutionMarkerError(f"line {number + 1}: {begin} inside another solution "
+                                          "region")
             start = number
         elif marker == end:
             if start is None:
                 raise SolutionMarkerError(f"line {number + 1}: {end} without {begin}")
             if _indent(lines[start]) != _indent(line):
-                raise SolutionMarkerError(f"line {number + 1}: {end} is not indented like its {begin}")
+                raise SolutionMarkerError(f"line {number + 1}: {end} is not indented like its "
+                                          f"{begin}")
             regions.append((start, number))
             start = None
     if start is not None:
@@ -68,7 +72,8 @@ def _indent(line: str) -> str:
 
 
 def strip_solutions(source: str, begin: str, end: str, replacement: list[str]) -> str:
-    """``source`` with every solution region replaced by ``replacement`` (at the region's indentation)."""
+    """``source`` with every solution region replaced by
+    ``replacement`` (at the region's indentation)."""
     lines = source.split("\n")
     for first, last in reversed(solution_regions(lines, begin, end)):
         indent = _indent(lines[first])
@@ -80,7 +85,8 @@ def count_solution_regions(notebook) -> int:
     """Number of code and markdown solution regions in a notebook (validating every one)."""
     total = 0
     for cell in notebook.cells:
-        begin, end = (CODE_BEGIN, CODE_END) if cell.cell_type == "code" else (MARKDOWN_BEGIN, MARKDOWN_END)
+        begin, end = ((CODE_BEGIN, CODE_END) if cell.cell_type == "code"
+                      else (MARKDOWN_BEGIN, MARKDOWN_END))
         total += len(solution_regions(cell.source.split("\n"), begin, end))
     return total
 
@@ -95,13 +101,15 @@ def student_version(notebook, name: str):
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
         elif cell.cell_type == "markdown":
-            cell.source = strip_solutions(cell.source, MARKDOWN_BEGIN, MARKDOWN_END, MARKDOWN_PROMPT)
+            cell.source = strip_solutions(cell.source, MARKDOWN_BEGIN, MARKDOWN_END,
+                                          MARKDOWN_PROMPT)
         cell.source = cell.source.replace(f"/notebooks/{name}", f"/student/{name}")
         tags = [tag for tag in cell.metadata.pop("tags", []) if not tag.startswith("nbval-")]
         if tags:  # nbval's tags are the regression tests' business, not the student's
             cell.metadata["tags"] = tags
     student.metadata.pop("widgets", None)  # widget state belongs to outputs, which are gone
-    student.metadata[KEY] = {"notebook": Path(name).stem}  # how `make grade` recognises a renamed file
+    # how `make grade` recognises a renamed file
+    student.metadata[KEY] = {"notebook": Path(name).stem}
     return student
 
 
@@ -124,11 +132,12 @@ def make_student_copies(check: bool = False) -> list[Path]:
     return changed
 
 
-# --- the course repository URL: one setting in pyproject.toml, stamped into notebooks and README ---------
+# --- the course repository URL: one setting in pyproject.toml, stamped into notebooks and README
 
 
 def course_settings() -> dict:
-    """``[tool.course]`` of pyproject.toml: ``repository`` (https://github.com/ORG/REPO) and ``branch``."""
+    """``[tool.course]`` of pyproject.toml: ``repository``
+    (https://github.com/ORG/REPO) and ``branch``."""
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["course"]
 
 
@@ -140,10 +149,12 @@ def github_slug(repository: str) -> str:
 
 
 def set_repository(repository: str, branch: str = "main") -> None:
-    """Point every Colab badge and install cell (notebooks, student copies, README) at ``repository``."""
+    """Point every Colab badge and install cell (notebooks,
+    student copies, README) at ``repository``."""
     old = course_settings()
     old_slug, new_slug = github_slug(old["repository"]), github_slug(repository)
-    replacements = [(f"github/{old_slug}/blob/{old['branch']}/", f"github/{new_slug}/blob/{branch}/"),
+    replacements = [(f"github/{old_slug}/blob/{old['branch']}/",
+                     f"github/{new_slug}/blob/{branch}/"),
                     (f"git+{old['repository']}", f"git+https://github.com/{new_slug}"),
                     (old["repository"], f"https://github.com/{new_slug}")]
     paths = [ROOT / "README.md", *INSTRUCTOR_DIR.glob("*.ipynb"), *STUDENT_DIR.glob("*.ipynb")]
@@ -153,6 +164,7 @@ def set_repository(repository: str, branch: str = "main") -> None:
             text = text.replace(before, after)
         path.write_text(text)
     pyproject = (ROOT / "pyproject.toml").read_text()
-    pyproject = pyproject.replace(f'repository = "{old["repository"]}"', f'repository = "https://github.com/{new_slug}"')
+    pyproject = pyproject.replace(f'repository = "{old["repository"]}"',
+                                  f'repository = "https://github.com/{new_slug}"')
     pyproject = pyproject.replace(f'branch = "{old["branch"]}"', f'branch = "{branch}"')
     (ROOT / "pyproject.toml").write_text(pyproject)

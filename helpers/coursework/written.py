@@ -1,16 +1,18 @@
-"""Written answers, graded by a person without a server: collect them side by side, merge the points back.
+"""Written answers, graded by a person without a server:
+collect them side by side, merge the points back.
 
     python -m helpers.coursework.written merge GRADES     # after filling in the points columns
 
-A written answer is a markdown cell whose instructor version is a solution region (``<!-- BEGIN SOLUTION
--->``); its ``grade`` metadata may name it and give its points (``{"exercise": "01-why-linear-fails",
-"role": "written", "points": 2}``; default: ``<notebook>-written-<n>``, 1 point). Grading
-(``helpers.coursework.grade``) writes ``written/<exercise>.csv`` into the grades folder: one row per
-submission -- file, student (from the roster, if one was given), the answer, an empty ``points`` column, the
-maximum, an empty ``comment`` -- with the instructor's model answer as the first row, for reference. Fill in
-``points`` (and ``comment``), then ``merge``: the points join ``grades.csv`` (one column per question, the
-total updated), each student's feedback file gets a "Written answers" section, and the LMS files are written
-again when grading had a roster. A blank ``points`` cell stays ungraded and is listed.
+A written answer is a markdown cell whose instructor version is a solution region
+(``<!-- BEGIN SOLUTION -->``); its ``grade`` metadata may name it and give its points
+(``{"exercise": "01-why-linear-fails", "role": "written", "points": 2}``; default:
+``<notebook>-written-<n>``, 1 point). Grading (``helpers.coursework.grade``) writes
+``written/<exercise>.csv`` into the grades folder: one row per submission -- file, student (from the
+roster, if one was given), the answer, an empty ``points`` column, the maximum, an empty ``comment``
+-- with the instructor's model answer as the first row, for reference. Fill in ``points`` (and
+``comment``), then ``merge``: the points join ``grades.csv`` (one column per question, the total
+updated), each student's feedback file gets a "Written answers" section, and the LMS files are
+written again when grading had a roster. A blank ``points`` cell stays ungraded and is listed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.coursework import KEY, MARKDOWN_BEGIN, MARKDOWN_END, MARKDOWN_PROMPT, feedback_name, lms
+from helpers.coursework import (KEY, MARKDOWN_BEGIN, MARKDOWN_END, MARKDOWN_PROMPT, feedback_name,
+                                 lms)
 
 COLUMNS = ["file", "student", "answer", "points", "max", "comment"]
 MODEL_ANSWER = "(model answer)"
@@ -35,7 +38,7 @@ class Question:
     exercise: str
     points: float
     cell_id: str
-    question: str        # the markdown cell before the answer: to find the answer when the id is lost
+    question: str  # the markdown cell before the answer: to find the answer when the id is lost
     model_answer: str
 
 
@@ -54,7 +57,8 @@ def questions_of(notebook, name: str) -> list[Question]:
 
 
 def answer_in(submission, question: Question) -> str:
-    """The student's answer: the cell with the question's id, else the markdown cell after the question."""
+    """The student's answer: the cell with the question's
+    id, else the markdown cell after the question."""
     cells = submission.cells
     for index, cell in enumerate(cells):
         if question.cell_id and cell.get("id") == question.cell_id:
@@ -73,8 +77,8 @@ def collect(graded: list[tuple[str, str, object]], instructor_dir: Path, out: Pa
             students: dict[str, str] | None = None) -> list[Path]:
     """Write ``out/written/<exercise>.csv`` for every written question of the graded notebooks.
 
-    ``graded``: (file, notebook name, submission notebook) per graded submission; ``students``: file ->
-    student name from the roster."""
+    ``graded``: (file, notebook name, submission notebook) per graded submission; ``students``: file
+    -> student name from the roster."""
     written = []
     for name in sorted({notebook for _, notebook, _ in graded}):
         instructor = nbformat.read(Path(instructor_dir) / f"{name}.ipynb", as_version=4)
@@ -84,17 +88,20 @@ def collect(graded: list[tuple[str, str, object]], instructor_dir: Path, out: Pa
             with open(path, "w", newline="") as file:
                 writer = csv.writer(file)
                 writer.writerow(COLUMNS)
-                writer.writerow([MODEL_ANSWER, "", question.model_answer, "", f"{question.points:g}", ""])
+                writer.writerow([MODEL_ANSWER, "", question.model_answer, "",
+                                 f"{question.points:g}", ""])
                 for relative, notebook, submission in graded:
                     if notebook == name:
                         writer.writerow([relative, (students or {}).get(relative, ""),
-                                         answer_in(submission, question), "", f"{question.points:g}", ""])
+                                         answer_in(submission, question), "",
+                                         f"{question.points:g}", ""])
             written.append(path)
     return written
 
 
 def read_points(grades: Path) -> tuple[dict[str, dict[str, tuple[str, str, str]]], list[str]]:
-    """({question: {file: (points, max, comment)}}, "question: file" of every answer without points)."""
+    """({question: {file: (points, max, comment)}},
+    "question: file" of every answer without points)."""
     points, ungraded = {}, []
     for path in sorted((grades / "written").glob("*.csv")):
         with open(path, newline="") as file:
@@ -104,21 +111,25 @@ def read_points(grades: Path) -> tuple[dict[str, dict[str, tuple[str, str, str]]
                 value = row["points"].strip()
                 if value:
                     if float(value) < 0 or float(value) > float(row["max"]):
-                        raise ValueError(f"{path}: {row['file']}: {value} points is not within 0..{row['max']}")
+                        raise ValueError(f"{path}: {row['file']}: {value} points is not within "
+                                         f"0..{row['max']}")
                 else:
                     ungraded.append(f"{path.stem}: {row['file']}")
-                points.setdefault(path.stem, {})[row["file"]] = (value, row["max"], row["comment"].strip())
+                points.setdefault(path.stem, {})[row["file"]] = (value, row["max"],
+                                                                 row["comment"].strip())
     return points, ungraded
 
 
 def merge(grades: Path) -> list[str]:
-    """Merge the written points into grades.csv and the feedback files; returns the ungraded answers."""
+    """Merge the written points into grades.csv and the
+    feedback files; returns the ungraded answers."""
     grades = Path(grades)
     points, ungraded = read_points(grades)
     with open(grades / "grades.csv", newline="") as file:
         reader = csv.DictReader(file)
         columns, rows = list(reader.fieldnames), list(reader)
-    auto = [c for c in columns if c not in ("file", "notebook", "total", "max", "status", "auto_max")
+    auto = [c for c in columns
+            if c not in ("file", "notebook", "total", "max", "status", "auto_max")
             and c not in points]
     for question in points:
         if question not in columns:
@@ -126,7 +137,8 @@ def merge(grades: Path) -> list[str]:
     for row in rows:
         earned = [float(row[c]) for c in auto if row.get(c)]
         maximum = float(row.get("auto_max") or row["max"] or 0)
-        row["auto_max"] = f"{maximum:g}"  # the automatic part's maximum, kept so a second merge adds nothing twice
+        # the automatic part's maximum, kept so a second merge adds nothing twice
+        row["auto_max"] = f"{maximum:g}"
         for question, by_file in points.items():
             value, most, _ = by_file.get(row["file"], ("", "", ""))
             row[question] = value
@@ -142,7 +154,8 @@ def merge(grades: Path) -> list[str]:
         writer.writeheader()
         writer.writerows(rows)
     for row in rows:
-        _add_to_feedback(grades, row["file"], {q: by_file[row["file"]] for q, by_file in points.items()
+        _add_to_feedback(grades, row["file"],
+                         {q: by_file[row["file"]] for q, by_file in points.items()
                                                if row["file"] in by_file})
     roster = grades / "roster.csv"
     if roster.is_file():
@@ -163,10 +176,12 @@ def _add_to_feedback(grades: Path, file: str, answers: dict[str, tuple[str, str,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.coursework.written", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m helpers.coursework.written",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    merging = commands.add_parser("merge", help="merge written/*.csv points into grades.csv and feedback/")
+    merging = commands.add_parser("merge",
+                                  help="merge written/*.csv points into grades.csv and feedback/")
     merging.add_argument("grades", type=Path, help="the grades folder that `make grade` wrote")
     args = parser.parse_args(argv)
     try:
@@ -174,8 +189,10 @@ def main(argv=None) -> int:
     except (OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"merged the written points into {args.grades / 'grades.csv'} and {args.grades / 'feedback'}/"
-          + (f"; {len(ungraded)} answers have no points yet:\n  " + "\n  ".join(ungraded) if ungraded else ""))
+    print(f"merged the written points into {args.grades / 'grades.csv'} and "
+          f"{args.grades / 'feedback'}/"
+          + (f"; {len(ungraded)} answers have no points yet:\n  " + "\n  ".join(ungraded)
+             if ungraded else ""))
     return 0
 
 

@@ -5,10 +5,13 @@ re-exported here, so they write ``from helpers.data import ...``; the rest (and 
 from the module itself:
 
 - ``toy2d``         -- the 2D "disc inside a ring" data of notebook 01 (shipped in ``data/2d``)
-- ``digits``        -- scikit-learn's 8x8 digits of notebook 02, split in order 1000/350/447 (no download)
+- ``digits``        -- scikit-learn's 8x8 digits of notebook 02, split in order 1000/350/447
+                       (no download)
 - ``mnist``         -- MNIST through torchvision into tensors once
-- ``svhn``          -- SVHN's official .mat files into tensors once, the test file read only on request
-- ``splits``        -- stratified splits, class-balanced subsets, ``Splits`` (what MNIST and SVHN loading return)
+- ``svhn``          -- SVHN's official .mat files into tensors once, the test file read only
+                       on request
+- ``splits``        -- stratified splits, class-balanced subsets, ``Splits`` (what MNIST and
+                       SVHN loading return)
 - ``transforms``    -- features, normalisation and augmentation, all in one place
 - ``tensor_loader`` -- ``TensorLoader``: batches of in-memory tensors, no per-item Python
 - ``downloads``     -- getting files onto disk: offline use, verified atomic downloads, clear errors
@@ -29,6 +32,7 @@ from helpers.data.transforms import (RandomShift, channel_stats, normalize_image
 
 def write_synthetic_datasets(root) -> None:
     """Small synthetic MNIST and SVHN in their official formats into ``root`` (``root/MNIST/raw``,
-    ``root/SVHN``): the data of the test suite (conftest.py) and of grading (helpers.coursework.grade)."""
+    ``root/SVHN``): the data of the test suite (conftest.py) and of grading
+    (helpers.coursework.grade)."""
     mnist.write_synthetic_mnist(root)
     svhn.write_synthetic_svhn(root)

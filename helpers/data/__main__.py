@@ -1,8 +1,10 @@
 """Data chores from the command line: ``python -m helpers.data --help``.
 
     python -m helpers.data rings            regenerate the shipped 2D data (byte for byte)
-    python -m helpers.data download mnist   download MNIST (or svhn, or all) into the data root, verified
-    python -m helpers.data check svhn       exit 0 when the official files, with official checksums, are there
+    python -m helpers.data download mnist   download MNIST (or svhn, or all) into the data root,
+                                            verified
+    python -m helpers.data check svhn       exit 0 when the official files, with official
+                                            checksums, are there
 """
 
 import argparse
@@ -23,11 +25,13 @@ def _download(name: str) -> None:
         from helpers.data.svhn import ensure_svhn
         for split in ("train", "test"):
             path, official = ensure_svhn(split)
-            print(f"SVHN {split} ready: {path}" + ("" if official else " (NOT the official checksum)"))
+            print(f"SVHN {split} ready: {path}"
+                  + ("" if official else " (NOT the official checksum)"))
 
 
 def _official_files_problem(name: str) -> str | None:
-    """Why the official files of ``name`` are not in the data root (``None`` when they all are, verified)."""
+    """Why the official files of ``name`` are not in the
+    data root (``None`` when they all are, verified)."""
     if name == "mnist":
         from helpers.data.mnist import mnist_folder, mnist_remote_files
         folder, files = mnist_folder(), mnist_remote_files()
@@ -47,9 +51,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.data", description="Data chores.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("rings", help=f"regenerate the shipped 2D data in {RINGS_DIR}")
-    download = commands.add_parser("download", help=f"download datasets into the data root ({data_root()})")
+    download = commands.add_parser("download",
+                                   help=f"download datasets into the data root ({data_root()})")
     download.add_argument("dataset", choices=DATASETS + ("all",))
-    check = commands.add_parser("check", help="exit 0 when the official files (official checksums) are present")
+    check = commands.add_parser("check", help="exit 0 when the official files (official checksums) "
+                                              "are present")
     check.add_argument("dataset", choices=DATASETS)
     args = parser.parse_args(argv)
     if args.command == "rings":

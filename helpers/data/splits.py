@@ -44,7 +44,8 @@ def balanced_subset(labels: torch.Tensor, per_class: int, seed: int = 0) -> torc
     for label in torch.unique(labels):
         members = torch.nonzero(labels == label).squeeze(1)
         if len(members) < per_class:
-            raise ValueError(f"class {int(label)} has only {len(members)} items, fewer than per_class={per_class}")
+            raise ValueError(f"class {int(label)} has only {len(members)} items, fewer than "
+                             f"per_class={per_class}")
         chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
     return torch.sort(torch.cat(chosen)).values
 
@@ -66,12 +67,13 @@ class Provenance(Enum):
 
 @dataclass
 class Splits:
-    """A dataset cut for training: training and validation tensors from its training file, and its test set.
+    """A dataset cut for training: training and validation
+    tensors from its training file, and its test set.
 
-    Images (N, C, H, W) float32, normalised; labels (N,) int64. ``train_indices``/``val_indices``: positions of
-    those images in the training file (disjoint, stratified by class). ``provenance`` and ``folder``
-    (as shown, relative to the repository): which data, from where. The test set comes from
-    ``load_test()``: call it once, for the final evaluation, after every choice is made.
+    Images (N, C, H, W) float32, normalised; labels (N,) int64. ``train_indices``/``val_indices``:
+    positions of those images in the training file (disjoint, stratified by class). ``provenance``
+    and ``folder`` (as shown, relative to the repository): which data, from where. The test set
+    comes from ``load_test()``: call it once, for the final evaluation, after every choice is made.
     """
 
     train_images: torch.Tensor

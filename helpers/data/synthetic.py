@@ -1,8 +1,9 @@
-"""Small, learnable stand-ins for MNIST and SVHN images, for tests and smoke runs: the pixels, and the writer of
-a folder of files with a marker recording their checksums (loading then verifies them like official ones, and
-every description of the data says SYNTHETIC). Each dataset's own module writes its official format:
-``helpers.data.mnist.write_synthetic_mnist``, ``helpers.data.svhn.write_synthetic_svhn``; this module imports
-neither (the data modules depend one way).
+"""Small, learnable stand-ins for MNIST and SVHN images, for tests and smoke runs: the pixels, and
+the writer of a folder of files with a marker recording their checksums (loading then verifies them
+like official ones, and every description of the data says SYNTHETIC). Each dataset's own module
+writes its official format: ``helpers.data.mnist.write_synthetic_mnist``,
+``helpers.data.svhn.write_synthetic_svhn``; this module imports neither (the data modules depend one
+way).
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ _GLYPHS = (
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` learnable 28x28 digit images: a 5x7 glyph scaled x3, shifted up to 3 pixels, with noise.
+    """``n`` learnable 28x28 digit images: a 5x7 glyph
+    scaled x3, shifted up to 3 pixels, with noise.
 
     Returns:
         images (n, 28, 28) uint8 and labels (n,) uint8; labels cycle 0..9 (balanced), then shuffled.
     """
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % N_CLASSES).astype(np.uint8)
-    glyphs = np.array([[[c == "1" for c in row] for row in g.split()] for g in _GLYPHS], dtype=np.float32)
+    glyphs = np.array([[[c == "1" for c in row] for row in g.split()] for g in _GLYPHS],
+                      dtype=np.float32)
     glyphs = glyphs.repeat(3, axis=1).repeat(3, axis=2)  # (10, 21, 15)
     images = np.zeros((n, 28, 28), dtype=np.float32)
     for i, label in enumerate(labels):
@@ -53,19 +56,23 @@ def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def gzip_bytes(payload: bytes) -> bytes:
     buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed:  # mtime=0: same bytes every time
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed:
+        # mtime=0: same bytes every time
         compressed.write(payload)
     return buffer.getvalue()
 
 
-def write_marked_files(folder: Path, marker: str, dataset: str, contents: dict[str, bytes], **about) -> Path:
-    """Write ``contents`` (file name -> bytes) into ``folder``, then ``marker`` with their md5s and ``about``.
+def write_marked_files(folder: Path, marker: str, dataset: str, contents: dict[str, bytes],
+                       **about) -> Path:
+    """Write ``contents`` (file name -> bytes) into
+    ``folder``, then ``marker`` with their md5s and ``about``.
 
     Refuses to overwrite non-synthetic (official) files already in the folder.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / marker).is_file() and any((folder / name).exists() for name in contents):
-        raise FileExistsError(f"{folder} already holds {dataset} files that are not synthetic; not overwriting them")
+        raise FileExistsError(f"{folder} already holds {dataset} files that are not synthetic; not "
+                              "overwriting them")
     for name, content in contents.items():
         (folder / name).write_bytes(content)
     md5s = {name: hashlib.md5(content).hexdigest() for name, content in contents.items()}
@@ -74,16 +81,20 @@ def write_marked_files(folder: Path, marker: str, dataset: str, contents: dict[s
 
 
 def synthetic_svhn(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` learnable 32x32 colour "house numbers": a digit glyph in one colour on a background of another.
+    """``n`` learnable 32x32 colour "house numbers": a
+    digit glyph in one colour on a background of another.
 
     Returns:
-        X (32, 32, 3, n) uint8 and y (n, 1) uint8 with 1..10 (10 = digit 0), as in the official files.
+        X (32, 32, 3, n) uint8 and y (n, 1) uint8 with 1..10 (10 = digit 0), as in the official
+        files.
     """
     rng = np.random.default_rng(seed)
     glyphs, digits = synthetic_digits(n, seed)  # (n, 28, 28) uint8 with noise, (n,) 0..9 balanced
-    masks = np.pad(glyphs.astype(np.float32) / 255, ((0, 0), (2, 2), (2, 2)))[..., None]  # (n, 32, 32, 1)
+    # (n, 32, 32, 1)
+    masks = np.pad(glyphs.astype(np.float32) / 255, ((0, 0), (2, 2), (2, 2)))[..., None]
     background = rng.uniform(0, 255, (n, 1, 1, 3))
-    foreground = (background + rng.choice([-1, 1], (n, 1, 1, 1)) * rng.uniform(90, 160, (n, 1, 1, 1))) % 256
+    foreground = (background
+                  + rng.choice([-1, 1], (n, 1, 1, 1)) * rng.uniform(90, 160, (n, 1, 1, 1))) % 256
     images = background + (foreground - background) * masks + rng.normal(0, 8, (n, 32, 32, 3))
     images = np.clip(images, 0, 255).astype(np.uint8).transpose(1, 2, 3, 0)  # (32, 32, 3, n)
     labels = np.where(digits == 0, 10, digits).astype(np.uint8)[:, None]

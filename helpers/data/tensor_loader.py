@@ -21,7 +21,8 @@ class TensorLoader:
     over a ``TensorDataset``, so ``helpers.training.fit`` takes it as it is.
 
     Args:
-        tensors: tensors with the same first dimension N, e.g. images (N, 1, 28, 28) and labels (N,).
+        tensors: tensors with the same first dimension N, e.g. images (N, 1, 28, 28) and labels
+            (N,).
         batch_size: items per batch (the last batch may be smaller unless ``drop_last``).
         shuffle: a new random order every epoch (``torch.randperm``), otherwise the stored order.
         drop_last: leave out the last incomplete batch.
@@ -35,10 +36,12 @@ class TensorLoader:
             raise ValueError("TensorLoader needs at least one tensor")
         sizes = {len(t) for t in tensors}
         if len(sizes) != 1:
-            raise ValueError(f"all tensors need the same first dimension, got {[len(t) for t in tensors]}")
+            raise ValueError("all tensors need the same first dimension, got "
+                             f"{[len(t) for t in tensors]}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.tensors, self.batch_size, self.shuffle, self.drop_last = tensors, batch_size, shuffle, drop_last
+        self.tensors, self.batch_size, self.shuffle, self.drop_last = (tensors, batch_size, shuffle,
+                                                                       drop_last)
         self.generator = generator
 
     @property
