@@ -2,11 +2,12 @@
 
     .venv/bin/python scripts/benchmark_playground.py
 
-One interaction is what a control change costs in the notebook's kernel: noisy data, a fresh network trained
-with the default sizes (2 hidden layers of 8 units, 200 full-batch epochs, 600 points), the playground's figure
-redrawn and rendered to PNG (`Playground.png`, what `Playground.show` displays). The 20 interactions cycle
-through the features, activations and noise levels a student would click through. What a student waits for in
-the browser (this plus the way to and from JupyterLab): scripts/benchmark_playground_browser.py.
+One interaction is what a control change costs in the notebook's kernel: noisy data, a fresh network
+trained with the default sizes (2 hidden layers of 8 units, 200 full-batch epochs, 600 points), the
+playground's figure redrawn and rendered to PNG (`Playground.png`, what `Playground.show` displays).
+The 20 interactions cycle through the features, activations and noise levels a student would click
+through. What a student waits for in the browser (this plus the way to and from JupyterLab):
+scripts/benchmark_playground_browser.py.
 """
 
 import argparse
@@ -36,11 +37,12 @@ def main(argv=None):
         playground.png(features=features, activation=activation, noise=noise)
         seconds.append(time.perf_counter() - started)
         cpu_seconds.append(time.process_time() - cpu_started)
-    # All of it runs on one thread, so its CPU time is the wall time it takes on an idle core; on a shared,
-    # overloaded machine the wall time is longer by the time spent waiting for a core.
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {n} interactions (retrain + redraw): "
-          f"median {statistics.median(seconds):.3f} s wall (min {min(seconds):.3f}, max {max(seconds):.3f}), "
-          f"median {statistics.median(cpu_seconds):.3f} s CPU")
+    # All of it runs on one thread, so its CPU time is the wall time it takes on an idle core; on a
+    # shared, overloaded machine the wall time is longer by the time spent waiting for a core.
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {n} interactions "
+          f"(retrain + redraw): median {statistics.median(seconds):.3f} s wall "
+          f"(min {min(seconds):.3f}, max {max(seconds):.3f}), median "
+          f"{statistics.median(cpu_seconds):.3f} s CPU")
     return 0
 
 

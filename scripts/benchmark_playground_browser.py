@@ -1,18 +1,22 @@
-"""Notebook 01's playground in a real browser: seconds from a control change to the new figure, per control.
+"""Notebook 01's playground in a real browser: seconds
+from a control change to the new figure, per control.
 
-    .venv/bin/python scripts/benchmark_playground_browser.py [--changes 5] [--screenshot playground.png]
+    .venv/bin/python scripts/benchmark_playground_browser.py [--changes 5]
+                                                             [--screenshot playground.png]
 
-Starts JupyterLab (no token, on 127.0.0.1 only, a free port, settings in a temporary folder) on a temporary
-copy of notebooks/01_2d_classifier.ipynb, opens it in the system Chromium (headless, fresh profile) driven by
-Playwright, runs all cells (HELPERS_SMOKE=1 cuts the lesson's trainings to two epochs; the playground is the
-same as in a full run), then changes every control of the playground `--changes` times, as a student does: the
-arrow keys on a slider's handle, a choice in the drop-down, a click on a toggle button. In the page it measures
-the time from the input event (key, pointer, change) to the new figure's image loaded. Prints the median and the
-maximum per control, checks that no control label is cut off (ellipsis) and saves a screenshot of the controls.
-Exit status 0 when every control's maximum is at most `--limit` seconds (default 1) and every label is whole.
+Starts JupyterLab (no token, on 127.0.0.1 only, a free port, settings in a temporary folder) on a
+temporary copy of notebooks/01_2d_classifier.ipynb, opens it in the system Chromium (headless, fresh
+profile) driven by Playwright, runs all cells (HELPERS_SMOKE=1 cuts the lesson's trainings to two
+epochs; the playground is the same as in a full run), then changes every control of the playground
+`--changes` times, as a student does: the arrow keys on a slider's handle, a choice in the
+drop-down, a click on a toggle button. In the page it measures the time from the input event (key,
+pointer, change) to the new figure's image loaded. Prints the median and the maximum per control,
+checks that no control label is cut off (ellipsis) and saves a screenshot of the controls. Exit
+status 0 when every control's maximum is at most `--limit` seconds (default 1) and every label is
+whole.
 
-Needs Playwright for Python (`pip install -e '.[browser]'`) and Chromium at /usr/bin/chromium (or --chromium);
-it never downloads a browser.
+Needs Playwright for Python (`pip install -e '.[browser]'`) and Chromium at /usr/bin/chromium (or
+--chromium); it never downloads a browser.
 """
 
 from __future__ import annotations
@@ -38,33 +42,40 @@ NOTEBOOK = ROOT / "notebooks" / "01_2d_classifier.ipynb"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-#: control (its description in the notebook) -> how it is changed: ("keys", arrow keys alternating) on a slider,
-#: ("select", values) on a drop-down, ("click", button texts) on toggle buttons; cycled through `--changes` times
+#: control (its description in the notebook) -> how it is changed: ("keys", arrow keys alternating)
+#: on a slider, ("select", values) on a drop-down, ("click", button texts) on toggle buttons; cycled
+#: through `--changes` times
 CONTROLS = {
     "hidden layers": ("keys", None), "units/layer": ("keys", None),
-    "activation": ("select", ["tanh", "sigmoid", "relu"]), "features": ("click", ["r, φ", "both", "x, y"]),
+    "activation": ("select", ["tanh", "sigmoid", "relu"]),
+    "features": ("click", ["r, φ", "both", "x, y"]),
     "learning rate": ("keys", None), "epochs": ("keys", None), "noise": ("keys", None),
 }
 FIGURE = ".widget-interact .widget-output img"
 
-#: In the page: the time of the first input event since the last reset (capture phase: before any widget sees it).
+#: In the page: the time of the first input event since the
+#: last reset (capture phase: before any widget sees it).
 RECORD_INPUT = """() => {
     window.__inputAt = null;
     for (const kind of ["keydown", "pointerdown", "mousedown", "change", "input"])
-        document.addEventListener(kind, () => { if (window.__inputAt === null) window.__inputAt = performance.now(); },
-                                  true);
+        document.addEventListener(kind, () => {
+            if (window.__inputAt === null) window.__inputAt = performance.now();
+        }, true);
 }"""
-#: In the page: performance.now() once the figure shows an image other than the one before the change.
+#: In the page: performance.now() once the figure shows
+#: an image other than the one before the change.
 NEW_FIGURE_SHOWN = """(selector) => {
     const img = document.querySelector(selector);
-    if (img && img.src !== window.__oldSrc && img.complete && img.naturalWidth > 0) return performance.now();
+    if (img && img.src !== window.__oldSrc && img.complete && img.naturalWidth > 0)
+        return performance.now();
     return false;
 }"""
 REMEMBER_FIGURE = """(selector) => {
     window.__oldSrc = document.querySelector(selector).src; window.__inputAt = null;
 }"""
 #: In the page: every label of the playground's controls, and whether it is cut off.
-LABELS = """() => [...document.querySelectorAll(".widget-interact .widget-label")].filter(l => l.offsetParent)
+LABELS = """() => [...document.querySelectorAll(".widget-interact .widget-label")]
+    .filter(l => l.offsetParent)
     .map(l => ({text: l.textContent, cut: l.scrollWidth > l.clientWidth + 1}))"""
 
 
@@ -87,20 +98,24 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def jupyterlab(folder: Path, port: int):
-    """A JupyterLab server on 127.0.0.1:port serving ``folder``, without token, its settings under ``folder``."""
+    """A JupyterLab server on 127.0.0.1:port serving ``folder``,
+    without token, its settings under ``folder``."""
     env = {k: v for k, v in os.environ.items() if k != WIDGETS_ENV}
     env.update({SMOKE_ENV: "1"}, JUPYTER_CONFIG_DIR=str(folder / ".jupyter"),
                JUPYTERLAB_SETTINGS_DIR=str(folder / ".lab-settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(folder / ".lab-workspaces"))
-    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
-               f"--port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
-               f"--ServerApp.root_dir={folder}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-               "jupyterlab.NeverCheckForUpdate"]
+    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
+               "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+               "--IdentityProvider.token=", "--ServerApp.password=",
+               f"--ServerApp.root_dir={folder}", "--LabApp.news_url=",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    news = folder / ".lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news = (folder / ".lab-settings" / "@jupyterlab" / "apputils-extension"
+            / "notification.jupyterlab-settings")
     news.parent.mkdir(parents=True)
-    news.write_text('{"fetchNews": "false"}')  # no "get notified about Jupyter news?" toast over the page
+    # no "get notified about Jupyter news?" toast over the page
+    news.write_text('{"fetchNews": "false"}')
     log = open(folder / "jupyterlab.log", "w")
     server = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -111,7 +126,8 @@ def jupyterlab(folder: Path, port: int):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (folder / "jupyterlab.log").read_text())
+                    raise RuntimeError("JupyterLab did not start:\n"
+                                       + (folder / "jupyterlab.log").read_text())
                 time.sleep(0.5)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -124,18 +140,23 @@ def jupyterlab(folder: Path, port: int):
 
 
 def run_all_cells(page, url: str, name: str, timeout_s: float):
-    """Open notebook ``name``, wait for its kernel, run all cells, wait for the playground's first figure."""
+    """Open notebook ``name``, wait for its kernel, run
+    all cells, wait for the playground's first figure."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page.goto(f"{url}/lab/tree/{name}", timeout=180_000)  # JupyterLab loads slowly on a busy machine
+    # JupyterLab loads slowly on a busy machine
+    page.goto(f"{url}/lab/tree/{name}", timeout=180_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')", state="attached", timeout=120_000)
-    for _ in range(10):  # the menu's "Run All Cells" does nothing until the notebook and its kernel are ready
+    page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')", state="attached",
+                           timeout=120_000)
+    for _ in range(10):
+        # the menu's "Run All Cells" does nothing until the notebook and its kernel are ready
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel",
                      has_text=re.compile("^Run All Cells$")).click()
         with contextlib.suppress(PlaywrightTimeout):  # started: a code cell shows "[*]" or "[1]"
-            page.wait_for_selector(".jp-InputPrompt:has-text('[*]'), .jp-InputPrompt:has-text('[1]')",
+            page.wait_for_selector(".jp-InputPrompt:has-text('[*]'), "
+                                   ".jp-InputPrompt:has-text('[1]')",
                                    state="attached", timeout=10_000)
             break
         page.keyboard.press("Escape")
@@ -187,8 +208,10 @@ def measure(page, changes: int, timeout_s: float = 30) -> dict[str, list[float]]
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=5, help="changes per control")
-    parser.add_argument("--limit", type=float, default=1.0, help="seconds allowed from a change to its figure")
-    parser.add_argument("--screenshot", default="playground.png", help="PNG of the controls and figure")
+    parser.add_argument("--limit", type=float, default=1.0,
+                        help="seconds allowed from a change to its figure")
+    parser.add_argument("--screenshot", default="playground.png",
+                        help="PNG of the controls and figure")
     parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--notebook", default=str(NOTEBOOK))
     args = parser.parse_args(argv)
@@ -204,10 +227,12 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         with jupyterlab(folder, free_port()) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 800})  # a fresh, empty profile
+            # a fresh, empty profile
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             run_all_cells(page, url, Path(args.notebook).name, timeout_s=600)
-            print(f"JupyterLab started and the notebook ran in {time.perf_counter() - started:.0f} s", flush=True)
+            print("JupyterLab started and the notebook ran in "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
             labels = page.evaluate(LABELS)
             page.locator(".widget-interact").screenshot(path=args.screenshot)
             seconds = measure(page, args.changes)

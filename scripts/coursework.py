@@ -1,6 +1,8 @@
-"""Coursework tooling from the command line: student copies of the notebooks, and the course repository URL.
+"""Coursework tooling from the command line: student
+copies of the notebooks, and the course repository URL.
 
-    python scripts/coursework.py student            # (re)write student/NN_*.ipynb from notebooks/  (make student)
+    python scripts/coursework.py student            # (re)write student/NN_*.ipynb from notebooks/
+                                                    # (make student)
     python scripts/coursework.py student --check    # exit 1 if the student copies are out of date
     python scripts/coursework.py set-repository https://github.com/ORG/REPO [--branch main]
 
@@ -16,11 +18,14 @@ from helpers.coursework.student import ROOT, make_student_copies, set_repository
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     student = commands.add_parser("student", help="write student/ from notebooks/")
-    student.add_argument("--check", action="store_true", help="only report whether student/ is up to date")
-    repository = commands.add_parser("set-repository", help="change the course repository URL everywhere")
+    student.add_argument("--check", action="store_true",
+                         help="only report whether student/ is up to date")
+    repository = commands.add_parser("set-repository",
+                                     help="change the course repository URL everywhere")
     repository.add_argument("url")
     repository.add_argument("--branch", default="main")
     args = parser.parse_args(argv)
@@ -33,7 +38,8 @@ def main(argv=None) -> int:
             return 1
         return 0
     set_repository(args.url, args.branch)
-    print(f"Colab links and install cells now point at {args.url} ({args.branch}); run `make student`.")
+    print(f"Colab links and install cells now point at {args.url} ({args.branch}); "
+          "run `make student`.")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Sample submissions of notebook 01 for the grader, and a timing of `make grade` on many of them.
 
-    python scripts/grading_samples.py FOLDER                 # write the sample submissions into FOLDER
-    python scripts/grading_samples.py FOLDER --benchmark 100 [--sandbox both]  # time grading 100 submissions
+    python scripts/grading_samples.py FOLDER     # write the sample submissions into FOLDER
+    # time grading 100 submissions:
+    python scripts/grading_samples.py FOLDER --benchmark 100 [--sandbox both]
 
 The samples are what students hand in: the student copy (as `make student` writes it) with answers
 filled in -- right, partly wrong, not at all, crashing, looping forever, cells deleted or moved, the
@@ -37,7 +38,8 @@ NO_ZERO_GRAD = '''def train_one_epoch(model, loader, optimizer, loss_fn):
     return total_loss / len(loader.dataset)
 '''
 TANH_MLP = '''def make_mlp():
-    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 1))
+    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(),
+                         nn.Linear(16, 1))
 
 
 seed_everything(SEED)
@@ -77,10 +79,12 @@ with open("huge.bin", "wb") as file:                            # a 100 MB file:
     file.write(b"0" * (100 * 2**20))
 '''
 
-#: file name -> expected result of each exercise of notebook 01 (or the row's status for non-notebooks)
+#: file name -> expected result of each exercise of
+#: notebook 01 (or the row's status for non-notebooks)
 EXPECTED = {
     "correct.ipynb": ["PASSED", "PASSED", "PASSED", "PASSED"],
-    "Alice Smith - lab 1 (2).ipynb": ["PASSED", "PASSED", "PASSED", "PASSED"],  # renamed, metadata stripped
+    # renamed, metadata stripped
+    "Alice Smith - lab 1 (2).ipynb": ["PASSED", "PASSED", "PASSED", "PASSED"],
     "partly_wrong.ipynb": ["NOT YET", "NOT YET", "NOT YET", "NOT YET"],
     "not_attempted.ipynb": ["NOT ATTEMPTED"] * 4,
     "mixed.ipynb": ["ERROR", "TIMEOUT", "NOT ATTEMPTED", "PASSED"],
@@ -93,8 +97,9 @@ EXPECTED = {
     "other_course.ipynb": "unknown notebook",
 }
 #: the few samples that cover every kind of result, for the test suite (4 kernels)
-SMALL_SET = ["Alice Smith - lab 1 (2).ipynb", "partly_wrong.ipynb", "mixed.ipynb", "hostile_then_kernel_crash.ipynb",
-             "invalid_json.ipynb", "empty.ipynb", "other_course.ipynb"]
+SMALL_SET = ["Alice Smith - lab 1 (2).ipynb", "partly_wrong.ipynb", "mixed.ipynb",
+             "hostile_then_kernel_crash.ipynb", "invalid_json.ipynb", "empty.ipynb",
+             "other_course.ipynb"]
 #: expected points (of 2, 3, 2, 2) where they are not simply all or nothing
 PARTIAL_POINTS = {"partly_wrong.ipynb": [1, 2, 1, 0]}
 
@@ -105,12 +110,14 @@ def instructor_and_student(instructor_dir: Path = ROOT / "notebooks"):
 
 
 def cell_of(notebook, exercise: str, role: str = "solution"):
-    return next(c for c in notebook.cells if (c.metadata.get("grade") or {}).get("exercise") == exercise
+    return next(c for c in notebook.cells
+                if (c.metadata.get("grade") or {}).get("exercise") == exercise
                 and c.metadata["grade"]["role"] == role)
 
 
 def answered(instructor, student, answers: dict[str, str] | None = None):
-    """The student copy with every exercise answered as the instructor did, except ``answers`` (id -> code)."""
+    """The student copy with every exercise answered as the
+    instructor did, except ``answers`` (id -> code)."""
     notebook = nbformat.from_dict(json.loads(json.dumps(student)))
     for exercise in EXERCISES:
         source = (answers or {}).get(exercise, cell_of(instructor, exercise).source)
@@ -132,14 +139,16 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
     anonymous = answered(instructor, student)
     anonymous.metadata.pop("grade")
     for cell in anonymous.cells:
-        cell.metadata.pop("grade", None)  # e.g. an editor that drops metadata: recognised by content
+        # e.g. an editor that drops metadata: recognised by content
+        cell.metadata.pop("grade", None)
     save("Alice Smith - lab 1 (2).ipynb", anonymous)
     save("partly_wrong.ipynb", answered(instructor, student, {
         "01-dataset": HARDCODED_LEN, "01-train-one-epoch": NO_ZERO_GRAD, "01-mlp": TANH_MLP,
         "01-polar": ATAN_POLAR}))
     save("not_attempted.ipynb", student)
     crashing = answered(instructor, student,
-                        {"01-dataset": cell_of(instructor, "01-dataset").source + "\n" + WRONG_FILE})
+                        {"01-dataset": cell_of(instructor, "01-dataset").source + "\n"
+                         + WRONG_FILE})
     cell_of(crashing, "01-mlp").source = ("1 / 0   # a crash before the definition\n"
                                           + cell_of(crashing, "01-mlp").source)
     save("crashing.ipynb", crashing)
@@ -153,25 +162,30 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
     reordered = answered(instructor, student)
     reordered.cells.remove(cell_of(reordered, "01-mlp"))               # deleted
     reordered.cells.remove(cell_of(reordered, "01-dataset", "check"))   # its check deleted too
-    polar = cell_of(reordered, "01-polar")                             # moved up, before the dataset cell
+    polar = cell_of(reordered, "01-polar")  # moved up, before the dataset cell
     reordered.cells.remove(polar)
     reordered.cells.insert(reordered.cells.index(cell_of(reordered, "01-dataset")), polar)
-    cell_of(reordered, "01-polar", "check").source = 'print("PASSED: trust me")'  # an edited check: not used
+    # an edited check: not used
+    cell_of(reordered, "01-polar", "check").source = 'print("PASSED: trust me")'
     save("reordered.ipynb", reordered)
     hostile = answered(instructor, student)
-    hostile.cells.insert(hostile.cells.index(cell_of(hostile, "01-dataset")), nbformat.v4.new_code_cell(HOSTILE))
+    hostile.cells.insert(hostile.cells.index(cell_of(hostile, "01-dataset")),
+                         nbformat.v4.new_code_cell(HOSTILE))
     cell_of(hostile, "01-mlp").source = CRASH_KERNEL + cell_of(hostile, "01-mlp").source
     save("hostile_then_kernel_crash.ipynb", hostile)
     if only is None or "invalid_json.ipynb" in only:
-        (folder / "invalid_json.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "x = 1"')
+        (folder / "invalid_json.ipynb").write_text('{"cells": [{"cell_type": "code", '
+                                                   '"source": "x = 1"')
     if only is None or "empty.ipynb" in only:
         (folder / "empty.ipynb").write_bytes(b"")
-    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello from another course')")])
+    other = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("print('hello from another course')")])
     save("other_course.ipynb", other)
 
 
 def write_benchmark(folder: Path, count: int, instructor_dir: Path = ROOT / "notebooks") -> None:
-    """``count`` submissions like a real class: mostly right, some partly wrong, some not finished."""
+    """``count`` submissions like a real class: mostly
+    right, some partly wrong, some not finished."""
     folder.mkdir(parents=True, exist_ok=True)
     instructor, student = instructor_and_student(instructor_dir)
     variants = [answered(instructor, student)] * 6 + [
@@ -184,11 +198,14 @@ def write_benchmark(folder: Path, count: int, instructor_dir: Path = ROOT / "not
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--benchmark", type=int, metavar="N", help="write N submissions and time grading them")
+    parser.add_argument("--benchmark", type=int, metavar="N",
+                        help="write N submissions and time grading them")
     parser.add_argument("--sandbox", choices=["auto", "bwrap", "none", "both"], default="auto",
-                        help="both: grade the same folder with bwrap, then without, and give the ratio")
+                        help="both: grade the same folder with bwrap, then without, and give the "
+                             "ratio")
     args = parser.parse_args(argv)
     if not args.benchmark:
         write_samples(args.folder)
@@ -199,13 +216,16 @@ def main(argv=None) -> int:
     seconds = {}
     for sandbox in (["bwrap", "none"] if args.sandbox == "both" else [args.sandbox]):
         started = time.monotonic()
-        graded = grade_folder(args.folder, args.folder.parent / f"{args.folder.name}-grades-{sandbox}",
+        graded = grade_folder(args.folder,
+                              args.folder.parent / f"{args.folder.name}-grades-{sandbox}",
                               sandbox=sandbox, log=lambda *_, **__: None)
         seconds[sandbox] = time.monotonic() - started
-        print(f"--sandbox {sandbox}: graded {len(graded)} submissions of notebook 01 in {seconds[sandbox]:.0f} s "
-              f"({seconds[sandbox] / len(graded):.1f} s each on average)", flush=True)
+        print(f"--sandbox {sandbox}: graded {len(graded)} submissions of notebook 01 in "
+              f"{seconds[sandbox]:.0f} s ({seconds[sandbox] / len(graded):.1f} s each on average)",
+              flush=True)
     if len(seconds) == 2:
-        print(f"the sandbox costs {seconds['bwrap'] / seconds['none'] - 1:+.0%} over --sandbox none")
+        print(f"the sandbox costs {seconds['bwrap'] / seconds['none'] - 1:+.0%} "
+              "over --sandbox none")
     return 0
 
 

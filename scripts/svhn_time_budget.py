@@ -1,20 +1,23 @@
 """How long does notebook 04 take on official SVHN with its default parameters? Run it and measure.
 
-    python scripts/svhn_time_budget.py                 # official-sized synthetic files, writes the measurement
-    python scripts/svhn_time_budget.py --folder DIR    # the .mat files in DIR instead (e.g. the official ones)
-    python scripts/svhn_time_budget.py --smoke         # a tiny run in smoke mode, to check the script itself
+    python scripts/svhn_time_budget.py               # official-sized synthetic files, writes the
+                                                     # measurement
+    python scripts/svhn_time_budget.py --folder DIR  # the .mat files in DIR instead (e.g. the
+                                                     # official ones)
+    python scripts/svhn_time_budget.py --smoke       # a tiny run in smoke mode, to check the script
 
-The time of the notebook depends on how many images it trains on and for how many epochs, not on what
-the pixels show. So, without the official files, it writes **official-sized** synthetic files
+The time of the notebook depends on how many images it trains on and for how many epochs, not on
+what the pixels show. So, without the official files, it writes **official-sized** synthetic files
 (73,257 training / 26,032 test images in the official ``.mat`` layout) into a temporary folder, runs
 the whole notebook on them in a fresh kernel (an empty run cache, so nothing is reused), exactly as
-``make notebooks`` does, and records the wall time in all and of the cells tagged ``timing:<part>``. A
-conclusion's claim about what the model learned fails on synthetic pixels (``ClaimFailed``): such a cell is
-recorded and the run goes on, since only the time is measured here; any other error stops the script.
+``make notebooks`` does, and records the wall time in all and of the cells tagged ``timing:<part>``.
+A conclusion's claim about what the model learned fails on synthetic pixels (``ClaimFailed``): such
+a cell is recorded and the run goes on, since only the time is measured here; any other error stops
+the script.
 
-The result goes to ``docs/svhn_time_budget.json``; the README's maintainer section states it (the notebook
-itself does not show it: how long a run took on our machine is not part of the lesson). Run it on a quiet
-machine: anything else running makes it slower (never faster).
+The result goes to ``docs/svhn_time_budget.json``; the README's maintainer section states it (the
+notebook itself does not show it: how long a run took on our machine is not part of the lesson). Run
+it on a quiet machine: anything else running makes it slower (never faster).
 """
 
 from __future__ import annotations
@@ -58,8 +61,10 @@ def printed_text(nb) -> str:
                    for output in cell.get("outputs", []) if output.get("output_type") == "stream")
 
 
-def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbformat.NotebookNode, float]:
-    """Execute notebook 04 on the files in ``svhn_folder`` in a fresh kernel; returns (executed notebook, seconds)."""
+def run_notebook(svhn_folder: Path, smoke: bool,
+                 cell_timeout: int) -> tuple[nbformat.NotebookNode, float]:
+    """Execute notebook 04 on the files in ``svhn_folder`` in
+    a fresh kernel; returns (executed notebook, seconds)."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     with tempfile.TemporaryDirectory(prefix="svhn-time-cache-") as cache:
         # The kernel inherits this process's environment: the data, an empty cache, the mode.
@@ -87,12 +92,14 @@ def run_notebook(svhn_folder: Path, smoke: bool, cell_timeout: int) -> tuple[nbf
 
 def failed_cells(nb) -> list[tuple[int, str]]:
     """(cell index, exception name) of every cell whose run raised."""
-    return [(index, output.get("ename", "")) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+    return [(index, output.get("ename", "")) for index, cell in enumerate(nb.cells)
+            if cell.cell_type == "code"
             for output in cell.get("outputs", []) if output.get("output_type") == "error"]
 
 
 def images_in(path: Path) -> int:
-    """How many images a ``.mat`` file holds, from its header (``X`` is 32x32x3xN): no pixel is read."""
+    """How many images a ``.mat`` file holds, from its
+    header (``X`` is 32x32x3xN): no pixel is read."""
     return next(shape[-1] for name, shape, _ in scipy.io.whosmat(path) if name == "X")
 
 
@@ -102,11 +109,13 @@ def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
     for cell in nb.cells:
         for tag in cell.metadata.get("tags", []):
             if tag.startswith("timing:"):
-                parts[tag.removeprefix("timing:")] = parts.get(tag.removeprefix("timing:"), 0.0) + cell_seconds(cell)
+                parts[tag.removeprefix("timing:")] = (parts.get(tag.removeprefix("timing:"), 0.0)
+                                                      + cell_seconds(cell))
     parts["everything else"] = total_seconds - sum(parts.values())
     text = printed_text(nb)
     # the line of helpers.recipes.SvhnBudget.plan() that the notebook prints: what this run trained
-    plan = re.search(r"^final model: [\d,]+ of the [\d,]+ training images x \d+ epochs; ablation: .*$", text, re.M)
+    plan = re.search(r"^final model: [\d,]+ of the [\d,]+ training images x \d+ epochs; "
+                     r"ablation: .*$", text, re.M)
     parameters = plan[0] if plan else "see the notebook"
     import torch  # after the run: the kernel chose its own threads
 
@@ -114,13 +123,16 @@ def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
         "date": datetime.date.today().isoformat(),
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}, "
                    f"{'smoke mode' if smoke else 'default parameters'}",
-        # Other programs running at the same time make the run slower, never faster: the load says how busy it was.
+        # Other programs running at the same time make the run
+        # slower, never faster: the load says how busy it was.
         "load_average_start_end": nb.metadata.get("load_average"),
-        "files": "synthetic files in the official .mat layout" if is_synthetic(folder) else "SVHN-format files",
+        "files": ("synthetic files in the official .mat layout" if is_synthetic(folder)
+                  else "SVHN-format files"),
         "n_train_file": images_in(folder / "train_32x32.mat"),
         "n_test_file": images_in(folder / "test_32x32.mat"),
         "parameters": parameters,
-        # claims about what was learned, checked in full mode, fail on synthetic pixels: only the time counts here
+        # claims about what was learned, checked in full mode,
+        # fail on synthetic pixels: only the time counts here
         "failed_claim_cells": [index for index, _ in failed_cells(nb)],
         "total_seconds": round(total_seconds, 1),
         "parts": {name: round(seconds, 1) for name, seconds in parts.items()},
@@ -128,13 +140,17 @@ def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--folder", type=Path, help="folder with train_32x32.mat and test_32x32.mat "
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folder", type=Path,
+                        help="folder with train_32x32.mat and test_32x32.mat "
                         "(default: official-sized synthetic files in a temporary folder)")
-    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where to write the result (default {OUTPUT})")
+    parser.add_argument("--output", type=Path, default=OUTPUT,
+                        help=f"where to write the result (default {OUTPUT})")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny files, smoke mode: checks the script, measures nothing")
-    parser.add_argument("--save-executed", type=Path, help="also save the executed notebook there (to read it)")
+    parser.add_argument("--save-executed", type=Path,
+                        help="also save the executed notebook there (to read it)")
     parser.add_argument("--cell-timeout", type=int, default=3600)
     args = parser.parse_args(argv)
 
@@ -142,9 +158,11 @@ def main(argv=None) -> int:
         folder = args.folder
         if folder is None:
             sizes = {"n_train": 300, "n_test": 100} if args.smoke else OFFICIAL_SIZES
-            print(f"writing synthetic SVHN files of {sizes['n_train']:,} / {sizes['n_test']:,} images ...", flush=True)
+            print(f"writing synthetic SVHN files of {sizes['n_train']:,} / {sizes['n_test']:,} "
+                  "images ...", flush=True)
             folder = write_synthetic_svhn(folder=Path(scratch) / "SVHN", **sizes)
-        print(f"running {NOTEBOOK.name} on {folder} ({'smoke mode' if args.smoke else 'default parameters'}) ...",
+        print(f"running {NOTEBOOK.name} on {folder} "
+              f"({'smoke mode' if args.smoke else 'default parameters'}) ...",
               flush=True)
         nb, seconds = run_notebook(folder.resolve(), args.smoke, args.cell_timeout)
         result = measurement(nb, seconds, args.smoke, folder)
