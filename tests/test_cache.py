@@ -86,7 +86,8 @@ def test_smoke_mode_has_its_own_folder(tmp_path, monkeypatch):
     full = cache_dir(tmp_path)
     monkeypatch.setenv("HELPERS_SMOKE", "1")
     smoke = cache_dir(tmp_path)
-    assert full == tmp_path.resolve() / "cache" / "full" and smoke == tmp_path.resolve() / "cache" / "smoke"
+    assert (full == tmp_path.resolve() / "cache" / "full"
+            and smoke == tmp_path.resolve() / "cache" / "smoke")
 
 
 def test_helpers_cache_moves_the_cache_and_keeps_modes_apart(tmp_path, monkeypatch):
@@ -117,7 +118,8 @@ def test_read_only_data_root_is_not_written_into(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "USER_CACHE_DIR", tmp_path / "user-cache")
     assert cache_dir() == course_data.resolve() / "cache" / "full"  # writable: next to the data
     real_access = cache.os.access
-    monkeypatch.setattr(cache.os, "access",  # as for a non-root user on a read-only folder (root ignores modes)
+    # as for a non-root user on a read-only folder (root ignores modes)
+    monkeypatch.setattr(cache.os, "access",
                         lambda path, mode: False if Path(path).resolve() == course_data.resolve()
                         else real_access(path, mode))
     assert cache_dir() == tmp_path / "user-cache" / "full"
@@ -134,7 +136,8 @@ def test_unwritable_cache_returns_the_result_with_a_warning(tmp_path, monkeypatc
 
 
 def notebook_cells(source, name):
-    """Run ``source`` as IPython runs a cell: module ``__main__``, its text registered in linecache."""
+    """Run ``source`` as IPython runs a cell: module
+    ``__main__``, its text registered in linecache."""
     import linecache
 
     filename = f"<cell-{name}>"
@@ -158,16 +161,20 @@ compute = lambda: run(CONFIG)
 
 def test_editing_the_experiment_code_changes_the_key(tmp_path):
     first = notebook_cells(EXPERIMENT, "a")
-    assert cached_run("exp", first["CONFIG"], first["compute"], folder=tmp_path) == {"acc": 0.9, "cached": False}
-    same = notebook_cells(EXPERIMENT, "b")  # the notebook re-run without edits: the stored result is used
+    assert (cached_run("exp", first["CONFIG"], first["compute"], folder=tmp_path)
+            == {"acc": 0.9, "cached": False})
+    # the notebook re-run without edits: the stored result is used
+    same = notebook_cells(EXPERIMENT, "b")
     assert cached_run("exp", same["CONFIG"], same["compute"], folder=tmp_path)["cached"] is True
     # an edit two calls deep (compute -> run -> train) is seen: never the old numbers
     edited = notebook_cells(EXPERIMENT.replace('"acc": 0.9', '"acc": 0.5'), "c")
-    assert cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path) == {"acc": 0.5, "cached": False}
+    assert (cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path)
+            == {"acc": 0.5, "cached": False})
     # code the key cannot see (helpers itself): an explicit version
     bumped = cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path, version=2)
     assert bumped["cached"] is False
-    assert cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path, version=2)["cached"] is True
+    assert cached_run("exp", edited["CONFIG"], edited["compute"], folder=tmp_path,
+                      version=2)["cached"] is True
 
 
 def test_code_fingerprint_without_source_uses_the_bytecode():

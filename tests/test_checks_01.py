@@ -1,4 +1,5 @@
-"""Notebook 01's self-checks pass on right answers, fail on typical wrong ones and re-raise on stubs."""
+"""Notebook 01's self-checks pass on right answers,
+fail on typical wrong ones and re-raise on stubs."""
 
 import pytest
 import torch
@@ -12,7 +13,8 @@ def stub(*args, **kwargs):
 
 
 def verdicts(capsys):
-    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines()
+            if not line.startswith("  ")]
 
 
 def right_polar(points):
@@ -30,14 +32,19 @@ def test_check_polar(capsys):
 
 
 def right_mlp():
-    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1))
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(),
+                         nn.Linear(16, 1))
 
 
 def test_check_mlp(capsys):
     assert checks.check_mlp(right_mlp())
-    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16), nn.Linear(16, 1)))  # no ReLU
-    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1)))  # one hidden layer
-    assert not checks.check_mlp(nn.Sequential(right_mlp(), nn.Sigmoid()))  # squashed before BCEWithLogits
+    # no ReLU
+    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16),
+                                              nn.Linear(16, 1)))
+    # one hidden layer
+    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1)))
+    # squashed before BCEWithLogits
+    assert not checks.check_mlp(nn.Sequential(right_mlp(), nn.Sigmoid()))
     capsys.readouterr()
 
 
@@ -81,7 +88,8 @@ def test_check_train_one_epoch(capsys):
 
 class Points(torch.utils.data.Dataset):
     def __init__(self, label_slice=True):
-        self.samples, self.labels, self.label_slice = torch.zeros(10, 2), torch.ones(10), label_slice
+        self.samples, self.labels, self.label_slice = (torch.zeros(10, 2), torch.ones(10),
+                                                       label_slice)
 
     def __len__(self):
         return len(self.labels)
@@ -92,6 +100,7 @@ class Points(torch.utils.data.Dataset):
 
 def test_check_points_dataset(capsys):
     assert checks.check_points_dataset(Points(), 10)
-    assert not checks.check_points_dataset(Points(label_slice=False), 10)  # label of shape () not (1,)
+    # label of shape () not (1,)
+    assert not checks.check_points_dataset(Points(label_slice=False), 10)
     assert not checks.check_points_dataset(Points(), 11)
     capsys.readouterr()

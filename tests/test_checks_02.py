@@ -1,4 +1,5 @@
-"""Notebook 02's self-checks pass on right answers, fail on typical wrong ones and re-raise on stubs."""
+"""Notebook 02's self-checks pass on right answers,
+fail on typical wrong ones and re-raise on stubs."""
 
 import copy
 import math
@@ -15,10 +16,11 @@ def stub(*args, **kwargs):
 
 
 def verdicts(capsys):
-    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines()
+            if not line.startswith("  ")]
 
 
-# --- Reshape and Flatten ---------------------------------------------------------------------------------
+# --- Reshape and Flatten --------------------------------------------------------------------------
 
 
 class Reshape(nn.Module):
@@ -57,7 +59,8 @@ class StubReshape(Reshape):
 
 def test_check_reshape_flatten(capsys):
     assert checks.check_reshape_flatten(Reshape, Flatten)
-    assert checks.check_reshape_flatten(lambda *shape: nn.Unflatten(1, shape), nn.Flatten)  # PyTorch's own
+    # PyTorch's own
+    assert checks.check_reshape_flatten(lambda *shape: nn.Unflatten(1, shape), nn.Flatten)
     assert not checks.check_reshape_flatten(ReshapeForBatchOf5, Flatten)
     assert not checks.check_reshape_flatten(Reshape, FlattenEverything)
     assert not checks.check_reshape_flatten(ReshapeColumnMajor, Flatten)
@@ -66,7 +69,7 @@ def test_check_reshape_flatten(capsys):
     assert verdicts(capsys) == ["PASSED", "PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
 
 
-# --- the negative log-likelihood -----------------------------------------------------------------------
+# --- the negative log-likelihood ------------------------------------------------------------------
 
 
 def right_nll(log_probs, targets):
@@ -76,22 +79,26 @@ def right_nll(log_probs, targets):
 def test_check_nll(capsys):
     assert checks.check_nll(right_nll)
     assert checks.check_nll(nn.NLLLoss())
-    assert not checks.check_nll(lambda lp, t: lp[torch.arange(len(t)), t].mean())  # forgot the minus
+    # forgot the minus
+    assert not checks.check_nll(lambda lp, t: lp[torch.arange(len(t)), t].mean())
     assert not checks.check_nll(lambda lp, t: -lp[torch.arange(len(t)), t].sum())  # sum, not mean
-    assert not checks.check_nll(lambda lp, t: -lp[:, t].mean())  # a column per target, not one entry per row
-    assert not checks.check_nll(lambda lp, t: -lp.exp()[torch.arange(len(t)), t].mean())  # probabilities
+    # a column per target, not one entry per row
+    assert not checks.check_nll(lambda lp, t: -lp[:, t].mean())
+    # probabilities
+    assert not checks.check_nll(lambda lp, t: -lp.exp()[torch.arange(len(t)), t].mean())
     assert not checks.check_nll(lambda lp, t: -lp.mean(dim=1))  # one value per sample
     with pytest.raises(NotImplementedError):
         checks.check_nll(stub)
     assert verdicts(capsys) == ["PASSED", "PASSED"] + ["NOT YET"] * 6
 
 
-# --- early stopping ------------------------------------------------------------------------------------
+# --- early stopping -------------------------------------------------------------------------------
 
 
 class EarlyStopping:
     def __init__(self, patience):
-        self.patience, self.best_loss, self.best_epoch, self.best_state = patience, math.inf, 0, None
+        self.patience, self.best_loss, self.best_epoch, self.best_state = (patience, math.inf, 0,
+                                                                           None)
         self.epochs_without_improvement, self.epoch = 0, 0
 
     def keep(self, model):
@@ -103,7 +110,8 @@ class EarlyStopping:
     def step(self, val_loss, model):
         self.epoch += 1
         if self.improved(val_loss):
-            self.best_loss, self.best_epoch, self.best_state = val_loss, self.epoch, self.keep(model)
+            self.best_loss, self.best_epoch, self.best_state = (val_loss, self.epoch,
+                                                                self.keep(model))
             self.epochs_without_improvement = 0
         else:
             self.epochs_without_improvement += 1
@@ -149,24 +157,29 @@ def test_check_early_stopping(capsys):
     assert verdicts(capsys) == ["PASSED"] + ["NOT YET"] * 5
 
 
-# --- the CNN -------------------------------------------------------------------------------------------
+# --- the CNN --------------------------------------------------------------------------------------
 
 FORMULA = "(9·1·8 + 8) + (32·10 + 10)"
 EXPECTED = (9 * 1 * 8 + 8) + (32 * 10 + 10)
 
 
 def small_cnn(pool=True):
-    layers = [Reshape(1, 8, 8), nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), Flatten()]
-    return nn.Sequential(*layers, nn.Linear(32, 10)) if pool else nn.Sequential(*layers[:3], Flatten(),
-                                                                                nn.Linear(512, 10))
+    layers = [Reshape(1, 8, 8), nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4),
+              Flatten()]
+    if pool:
+        return nn.Sequential(*layers, nn.Linear(32, 10))
+    return nn.Sequential(*layers[:3], Flatten(), nn.Linear(512, 10))
 
 
 def test_check_digits_cnn(capsys):
     assert checks.check_digits_cnn(small_cnn(), EXPECTED, FORMULA)
-    assert not checks.check_digits_cnn(small_cnn(pool=False), EXPECTED, FORMULA)  # wrong size: parameters differ
-    no_reshape = nn.Sequential(*list(small_cnn())[1:])  # Conv2d on (N, 64) vectors: crashes -> a verdict
+    # wrong size: parameters differ
+    assert not checks.check_digits_cnn(small_cnn(pool=False), EXPECTED, FORMULA)
+    # Conv2d on (N, 64) vectors: crashes -> a verdict
+    no_reshape = nn.Sequential(*list(small_cnn())[1:])
     assert not checks.check_digits_cnn(no_reshape, EXPECTED, FORMULA)
-    squashed = nn.Sequential(small_cnn(), nn.Softmax(dim=1))  # extra softmax before CrossEntropyLoss: learns badly
+    # extra softmax before CrossEntropyLoss: learns badly
+    squashed = nn.Sequential(small_cnn(), nn.Softmax(dim=1))
     assert not checks.check_digits_cnn(squashed, EXPECTED, FORMULA)
     with pytest.raises(NotImplementedError):
         checks.check_digits_cnn(nn.Sequential(StubReshape(1, 8, 8)), EXPECTED, FORMULA)

@@ -1,4 +1,5 @@
-"""The self-checks of notebook 03 pass on the solutions, fail on typical wrong answers, re-raise on stubs."""
+"""The self-checks of notebook 03 pass on the solutions,
+fail on typical wrong answers, re-raise on stubs."""
 
 import pytest
 from torch import nn
@@ -11,7 +12,8 @@ def stub(*args, **kwargs):
 
 
 def verdicts(capsys):
-    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines()
+            if not line.startswith("  ")]
 
 
 def make_mlp(layer_sizes, batch_norm=False, activation_last=False, activation=True, flatten=True):
@@ -30,10 +32,14 @@ def make_mlp(layer_sizes, batch_norm=False, activation_last=False, activation=Tr
 
 def test_check_mnist_mlp(capsys):
     assert checks.check_mnist_mlp(make_mlp)
-    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes))  # batch_norm ignored
-    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm, activation_last=True))
-    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm, activation=False))
-    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm, flatten=False))
+    # batch_norm ignored
+    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes))
+    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm,
+                                                                               activation_last=True))
+    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm,
+                                                                               activation=False))
+    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm,
+                                                                               flatten=False))
     with pytest.raises(NotImplementedError):
         checks.check_mnist_mlp(stub)
     capsys.readouterr()
@@ -45,9 +51,12 @@ def right_size(size, kernel_size, stride=1, padding=0):
 
 def test_check_conv_output_size(capsys):
     assert checks.check_conv_output_size(right_size)
-    assert not checks.check_conv_output_size(lambda s, k, st=1, p=0: (s + 2 * p - k) / st + 1)  # no floor
-    assert not checks.check_conv_output_size(lambda s, k, st=1, p=0: (s - k) // st + 1)  # padding forgotten
-    assert not checks.check_conv_output_size(lambda s, k, st=1, p=0: (s + 2 * p - k) // st)  # off by one
+    # no floor
+    assert not checks.check_conv_output_size(lambda s, k, st=1, p=0: (s + 2 * p - k) / st + 1)
+    # padding forgotten
+    assert not checks.check_conv_output_size(lambda s, k, st=1, p=0: (s - k) // st + 1)
+    # off by one
+    assert not checks.check_conv_output_size(lambda s, k, st=1, p=0: (s + 2 * p - k) // st)
     with pytest.raises(NotImplementedError):
         checks.check_conv_output_size(stub)
     assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
@@ -73,7 +82,8 @@ def test_check_layer_parameters(capsys):
 
     def kernel_not_squared(layer):
         if isinstance(layer, nn.Conv2d):
-            return layer.kernel_size[0] * layer.in_channels * layer.out_channels + layer.out_channels
+            return (layer.kernel_size[0] * layer.in_channels * layer.out_channels
+                    + layer.out_channels)
         return right_parameters(layer)
 
     assert not checks.check_layer_parameters(always_with_bias)
@@ -84,7 +94,7 @@ def test_check_layer_parameters(capsys):
     assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
 
 
-# --- the models notebook 03 puts in helpers.models for notebook 05 ------------------------------------------
+# --- the models notebook 03 puts in helpers.models for notebook 05 --------------------------------
 
 
 def test_notebook_03_best_models():
@@ -95,11 +105,14 @@ def test_notebook_03_best_models():
     images = torch.zeros(3, 1, 28, 28)
     mlp, cnn = mnist_best_mlp(), mnist_best_cnn()
     assert mlp(images).shape == (3, 10) and cnn(images).shape == (3, 10)
-    assert count_parameters(mlp) == (784 * 512 + 512) + 2 * 512 + (512 * 512 + 512) + 2 * 512 + (512 * 10 + 10)
-    assert count_parameters(cnn) == ((25 * 16 + 2 * 16) + (9 * 16 * 32 + 2 * 32) + (9 * 32 * 64 + 2 * 64)
+    assert (count_parameters(mlp) == (784 * 512 + 512) + 2 * 512 + (512 * 512 + 512) + 2 * 512
+            + (512 * 10 + 10))
+    assert count_parameters(cnn) == ((25 * 16 + 2 * 16) + (9 * 16 * 32 + 2 * 32)
+                                     + (9 * 32 * 64 + 2 * 64)
                                      + (64 * 10 + 10))
     assert cnn[0][0].weight.is_contiguous(memory_format=torch.channels_last)
-    assert not mnist_best_cnn(channels_last=False)[1][0].weight.is_contiguous(memory_format=torch.channels_last)
+    weight = mnist_best_cnn(channels_last=False)[1][0].weight
+    assert not weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_notebook_03_checks_print_the_same_and_leave_the_random_stream_alone(capsys):

@@ -1,4 +1,5 @@
-"""Notebook 04's self-checks pass on right answers, fail on typical wrong ones, and re-raise on stubs."""
+"""Notebook 04's self-checks pass on right answers,
+fail on typical wrong ones, and re-raise on stubs."""
 
 import pytest
 # imported before the checks run: their 10 s time limit must not count a slow first import
@@ -15,23 +16,26 @@ def stub(*args, **kwargs):
 
 
 def verdicts(capsys):
-    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines()
+            if not line.startswith("  ")]
 
 
-# --- the validation split --------------------------------------------------------------------------------
+# --- the validation split -------------------------------------------------------------------------
 
 
 def right_split(labels, fraction, seed):  # what the notebook's solution does, written differently
     return stratified_split(labels, fraction, seed)
 
 
-def leaky_split(labels, fraction, seed):  # the reference solution's mistake: validation taken from the train set
+def leaky_split(labels, fraction, seed):
+    # the reference solution's mistake: validation taken from the train set
     generator = torch.Generator().manual_seed(seed)
     n = len(labels)
     return torch.arange(n), torch.randperm(n, generator=generator)[: int(fraction * n)]
 
 
-def unstratified_split(labels, fraction, seed):  # disjoint, but random: small classes get the wrong share
+def unstratified_split(labels, fraction, seed):
+    # disjoint, but random: small classes get the wrong share
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     n_val = round(fraction * len(labels))
     return order[n_val:], order[:n_val]
@@ -47,7 +51,8 @@ def test_check_validation_split(capsys):
     assert not checks.check_validation_split(leaky_split)
     assert not checks.check_validation_split(unstratified_split)
     assert not checks.check_validation_split(dropping_split)
-    assert not checks.check_validation_split(lambda labels, fraction, seed: None)  # crashes are verdicts
+    # crashes are verdicts
+    assert not checks.check_validation_split(lambda labels, fraction, seed: None)
     with pytest.raises(NotImplementedError):
         checks.check_validation_split(stub)
     assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
@@ -58,34 +63,40 @@ def test_check_validation_split_explains_the_leak(capsys):
     assert "in both parts" in capsys.readouterr().out
 
 
-# --- per-channel statistics ------------------------------------------------------------------------------
+# --- per-channel statistics -----------------------------------------------------------------------
 
 
 def test_check_channel_stats(capsys):
     assert checks.check_channel_stats(channel_stats)
-    assert checks.check_channel_stats(lambda x: ((x / 255).mean(dim=(0, 2, 3)), (x / 255).std(dim=(0, 2, 3))))
-    assert not checks.check_channel_stats(lambda x: ((x / 255).mean(), (x / 255).std()))  # one number overall
-    assert not checks.check_channel_stats(lambda x: ((x / 255).mean(0), (x / 255).std(0)))  # per pixel
-    assert not checks.check_channel_stats(lambda x: (x.float().mean(dim=(0, 2, 3)), x.float().std(dim=(0, 2, 3))))
+    assert checks.check_channel_stats(lambda x: ((x / 255).mean(dim=(0, 2, 3)),
+                                                 (x / 255).std(dim=(0, 2, 3))))
+    # one number overall
+    assert not checks.check_channel_stats(lambda x: ((x / 255).mean(), (x / 255).std()))
+    # per pixel
+    assert not checks.check_channel_stats(lambda x: ((x / 255).mean(0), (x / 255).std(0)))
+    assert not checks.check_channel_stats(lambda x: (x.float().mean(dim=(0, 2, 3)),
+                                                     x.float().std(dim=(0, 2, 3))))
     with pytest.raises(NotImplementedError):
         checks.check_channel_stats(stub)
     assert verdicts(capsys) == ["PASSED", "PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
 
 
-# --- the shift augmentation ------------------------------------------------------------------------------
+# --- the shift augmentation -----------------------------------------------------------------------
 
 
 def test_check_random_shift(capsys):
     assert checks.check_random_shift(lambda images, max_shift: RandomShift(max_shift)(images))
     assert not checks.check_random_shift(lambda images, max_shift: images.flip(-1))  # mirrored
-    assert not checks.check_random_shift(lambda images, s: torch.roll(images, (1, -1), dims=(2, 3)))  # wraps around
+    # wraps around
+    assert not checks.check_random_shift(lambda images, s: torch.roll(images, (1, -1), dims=(2, 3)))
 
     def same_shift_for_all(images, s):
         padded = nn.functional.pad(images, (s, s, s, s))
         return padded[:, :, : images.shape[2], : images.shape[3]]
 
     assert not checks.check_random_shift(same_shift_for_all)
-    assert not checks.check_random_shift(lambda images, s: images[:, :, s:, s:])  # cropped, not padded back
+    # cropped, not padded back
+    assert not checks.check_random_shift(lambda images, s: images[:, :, s:, s:])
     with pytest.raises(NotImplementedError):
         checks.check_random_shift(stub)
     assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]

@@ -1,4 +1,5 @@
-"""Notebook 05's self-checks pass on the solutions, fail on typical wrong answers, and re-raise on stubs."""
+"""Notebook 05's self-checks pass on the solutions, fail
+on typical wrong answers, and re-raise on stubs."""
 
 import pytest
 import torch
@@ -12,7 +13,8 @@ def stub(*args, **kwargs):
 
 
 def verdicts(capsys):
-    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if not line.startswith("  ")]
+    return [line.split(":")[0] for line in capsys.readouterr().out.splitlines()
+            if not line.startswith("  ")]
 
 
 def vgg_features(cfg, in_channels=1, batch_norm=False, padding=1, activation=nn.ReLU):
@@ -32,9 +34,12 @@ def vgg_features(cfg, in_channels=1, batch_norm=False, padding=1, activation=nn.
 
 def test_check_vgg_features(capsys):
     assert checks.check_vgg_features(vgg_features)
-    assert not checks.check_vgg_features(lambda cfg, c=1, bn=False: vgg_features(cfg, c, bn, padding=0))
-    assert not checks.check_vgg_features(lambda cfg, c=1, bn=False: vgg_features(cfg, c, bn, activation=None))
-    assert not checks.check_vgg_features(lambda cfg, c=1, bn=False: vgg_features(cfg, c, False))  # ignores BN
+    assert not checks.check_vgg_features(lambda cfg, c=1, bn=False: vgg_features(cfg, c, bn,
+                                                                                 padding=0))
+    assert not checks.check_vgg_features(lambda cfg, c=1, bn=False: vgg_features(cfg, c, bn,
+                                                                                 activation=None))
+    # ignores BN
+    assert not checks.check_vgg_features(lambda cfg, c=1, bn=False: vgg_features(cfg, c, False))
     with pytest.raises(NotImplementedError):
         checks.check_vgg_features(stub)
     assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
@@ -54,7 +59,8 @@ def epoch_not_seconds(history, target):
 
 
 def only_that_epoch(history, target):
-    return next((s for s, acc in zip(history["epoch_seconds"], history["val_acc"]) if acc >= target), None)
+    return next((s for s, acc in zip(history["epoch_seconds"], history["val_acc"])
+                 if acc >= target), None)
 
 
 def strictly_above(history, target):
@@ -81,10 +87,12 @@ def leak_free_split(n_items, val_fraction, seed):
     return order[n_val:], order[:n_val]
 
 
-def leaky_split(n_items, val_fraction, seed):  # the reference solution's mistake: validation drawn from training
+def leaky_split(n_items, val_fraction, seed):
+    # the reference solution's mistake: validation drawn from training
     train = torch.arange(n_items)
     generator = torch.Generator().manual_seed(seed)
-    return train[: round((1 - val_fraction) * n_items)], train[torch.randperm(n_items, generator=generator)][:20]
+    return (train[: round((1 - val_fraction) * n_items)],
+            train[torch.randperm(n_items, generator=generator)][:20])
 
 
 def unseeded_order_split(n_items, val_fraction, seed):
@@ -114,7 +122,8 @@ def test_check_weights_roundtrip(capsys):
     assert checks.check_weights_roundtrip(save_weights, load_weights)
     whole_model = lambda model, path: torch.save(model, path)  # noqa: E731 -- the classic mistake
     assert not checks.check_weights_roundtrip(whole_model, load_weights)
-    assert not checks.check_weights_roundtrip(save_weights, lambda model, path: model)  # forgets to load
+    # forgets to load
+    assert not checks.check_weights_roundtrip(save_weights, lambda model, path: model)
     with pytest.raises(NotImplementedError):
         checks.check_weights_roundtrip(stub, load_weights)
     with pytest.raises(NotImplementedError):

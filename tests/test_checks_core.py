@@ -1,4 +1,5 @@
-"""The checks' core: verdicts, generic checks, and the guard around the student's code (no traceback, no hang)."""
+"""The checks' core: verdicts, generic checks, and the
+guard around the student's code (no traceback, no hang)."""
 
 import signal
 import threading
@@ -27,7 +28,8 @@ def test_check_parameter_count_and_output_shape(capsys):
     assert not checks.check_parameter_count(model, 8 * 8 * 10)
     assert checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 11, 11))
     assert not checks.check_output_shape(model, (2, 1, 28, 28), (2, 10, 10, 10))
-    assert checks.check_output_shape(lambda: model, (2, 1, 28, 28), (2, 10, 11, 11))  # a function making the model
+    # a function making the model
+    assert checks.check_output_shape(lambda: model, (2, 1, 28, 28), (2, 10, 11, 11))
     capsys.readouterr()
 
 
@@ -36,7 +38,8 @@ def loops_forever(*args, **kwargs):
         pass
 
 
-def swallows_everything(*args, **kwargs):  # a student's `except Exception` must not hide the time limit
+def swallows_everything(*args, **kwargs):
+    # a student's `except Exception` must not hide the time limit
     while True:
         try:
             time.sleep(0.01)
@@ -69,9 +72,11 @@ def test_the_time_limit_also_holds_outside_the_main_thread(capsys, monkeypatch):
     monkeypatch.setattr(core, "TIME_LIMIT", 0.5)
     verdicts, stop = [], threading.Event()
 
-    def loops_until_the_test_ends(points):  # (a real endless loop would keep a left-behind thread busy)
+    def loops_until_the_test_ends(points):
+        # (a real endless loop would keep a left-behind thread busy)
         stop.wait()
-    thread = threading.Thread(target=lambda: verdicts.append(checks.check_polar(loops_until_the_test_ends)))
+    thread = threading.Thread(
+        target=lambda: verdicts.append(checks.check_polar(loops_until_the_test_ends)))
     thread.start()
     thread.join(10)
     stop.set()
@@ -84,24 +89,28 @@ def test_the_timer_is_cleared_and_the_random_stream_kept(capsys):
     torch.manual_seed(3)
     expected = torch.rand(2)
     torch.manual_seed(3)
-    assert checks.check_polar(lambda p: torch.stack([p.norm(dim=1), torch.atan2(p[:, 1], p[:, 0])], dim=1))
+    assert checks.check_polar(lambda p: torch.stack([p.norm(dim=1), torch.atan2(p[:, 1], p[:, 0])],
+                                                    dim=1))
     assert torch.equal(torch.rand(2), expected)
-    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is handler
+    assert (signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            and signal.getsignal(signal.SIGALRM) is handler)
     capsys.readouterr()
 
 
 def test_a_multi_part_check_stops_at_code_that_crashes_or_hangs(capsys, monkeypatch):
     monkeypatch.setattr(core, "TIME_LIMIT", 0.5)
     assert not checks.check_mlp(None)
-    assert lines(capsys) == ["NOT YET: the MLP maps (5, 2) to (5, 1) (the MLP returned None, not a Module) — "
-                             "print the shape after each layer to find where it goes wrong"]
+    assert lines(capsys) == ["NOT YET: the MLP maps (5, 2) to (5, 1) "
+                             "(the MLP returned None, not a Module) — print the shape after each "
+                             "layer to find where it goes wrong"]
 
     class Hangs(nn.Module):
         def forward(self, x):
             loops_forever()
     assert not checks.check_digits_cnn(Hangs(), 0, "")
     assert len(lines(capsys)) == 1
-    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 1)))  # a wrong answer: every part
+    # a wrong answer: every part
+    assert not checks.check_mlp(nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 1)))
     assert len(lines(capsys)) == 4
 
 
@@ -114,18 +123,22 @@ def test_an_unfinished_exercise_still_stops_the_notebook(capsys):
 
 
 def test_hints_come_in_two_steps_words_first_then_code(capsys):
-    """The first failure says what is wrong in words; the code-level hint comes with a later failed try or on
-    request (checks.hint()), so no student is handed the answer's code after one wrong try."""
+    """The first failure says what is wrong in words; the code-level hint comes with a later failed
+    try or on request (checks.hint()), so no student is handed the answer's code after one wrong
+    try."""
     from helpers import checks
 
     def failing():
         return False, "got 3, expected 4"
-    checks.run("two plus two (hint test)", "add, do not multiply", failing, code_hint="return a + b")
+    checks.run("two plus two (hint test)", "add, do not multiply", failing,
+               code_hint="return a + b")
     first = capsys.readouterr().out
-    assert "got 3, expected 4" in first and "add, do not multiply" in first and "return a + b" not in first
+    assert ("got 3, expected 4" in first and "add, do not multiply" in first
+            and "return a + b" not in first)
     checks.hint()
     assert "return a + b" in capsys.readouterr().out
-    checks.run("two plus two (hint test)", "add, do not multiply", failing, code_hint="return a + b")
+    checks.run("two plus two (hint test)", "add, do not multiply", failing,
+               code_hint="return a + b")
     assert "Hint: return a + b" in capsys.readouterr().out
 
 
@@ -133,6 +146,7 @@ def test_a_passed_check_says_when_grading_checks_more(capsys):
     from helpers import checks
 
     checks.run("it works (note test)", "", lambda: (True, ""), graded_further=True)
-    assert capsys.readouterr().out.splitlines() == ["PASSED: it works (note test)", f"  {checks.core.MORE_AT_GRADING}"]
+    assert capsys.readouterr().out.splitlines() == ["PASSED: it works (note test)",
+                                                    f"  {checks.core.MORE_AT_GRADING}"]
     checks.run("it works (no note test)", "", lambda: (True, ""))
     assert capsys.readouterr().out.splitlines() == ["PASSED: it works (no note test)"]

@@ -77,7 +77,8 @@ def test_rings_path_rejects_unknown_split():
 
 def test_polar_features_on_known_points():
     points = torch.tensor([[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0], [0.0, -1.0], [1.0, 1.0]])
-    expected = torch.tensor([[1.0, 0.0], [2.0, np.pi / 2], [3.0, np.pi], [1.0, -np.pi / 2], [np.sqrt(2), np.pi / 4]],
+    expected = torch.tensor([[1.0, 0.0], [2.0, np.pi / 2], [3.0, np.pi], [1.0, -np.pi / 2],
+                             [np.sqrt(2), np.pi / 4]],
                             dtype=torch.float32)
     assert torch.allclose(polar_features(points), expected, atol=1e-6)
 

@@ -1,6 +1,7 @@
 """``python -m helpers.data``: the download and check commands (``make data``, ``make notebooks``).
 
-The network is never touched: torchvision's download_url is replaced by a fake that fails offline."""
+The network is never touched: torchvision's download_url
+is replaced by a fake that fails offline."""
 
 from urllib.error import URLError
 
@@ -36,7 +37,8 @@ def test_check_passes_when_every_checksum_is_official(tmp_path, monkeypatch, cap
     for split in ("train", "test"):
         (folder / svhn_remote_file(split).filename).write_bytes(split.encode())
     monkeypatch.setattr("helpers.data.__main__.md5_of",
-                        lambda path: svhn_remote_file("train" if "train" in path.name else "test").md5)
+                        lambda path: svhn_remote_file("train" if "train" in path.name
+                                                      else "test").md5)
     assert main(["check", "svhn"]) == 0
     assert "present" in capsys.readouterr().out
 

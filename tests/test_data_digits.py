@@ -12,8 +12,10 @@ SIZES = {"train": 1000, "val": 350, "test": 447}
 
 def test_split_sizes_cover_every_row_once_in_order():
     assert {split: stop - start for split, (start, stop) in DIGITS_SPLITS.items()} == SIZES
-    assert DIGITS_SPLITS["train"][0] == 0 and DIGITS_SPLITS["test"][1] == len(load_digits().target) == 1797
-    assert DIGITS_SPLITS["train"][1] == DIGITS_SPLITS["val"][0] and DIGITS_SPLITS["val"][1] == DIGITS_SPLITS["test"][0]
+    assert (DIGITS_SPLITS["train"][0] == 0
+            and DIGITS_SPLITS["test"][1] == len(load_digits().target) == 1797)
+    assert (DIGITS_SPLITS["train"][1] == DIGITS_SPLITS["val"][0]
+            and DIGITS_SPLITS["val"][1] == DIGITS_SPLITS["test"][0])
 
 
 @pytest.mark.parametrize("split", SIZES)
@@ -23,7 +25,8 @@ def test_split_is_the_rows_of_load_digits_in_their_stored_order(split):
     pixels, labels = load_digits_split(split)
     assert pixels.shape == (SIZES[split], 64) and pixels.dtype == np.float32
     assert labels.shape == (SIZES[split],) and labels.dtype == np.int64
-    np.testing.assert_allclose(pixels, bunch.data[start:stop] / 16.0, rtol=0, atol=1e-7)  # no shuffle
+    # no shuffle
+    np.testing.assert_allclose(pixels, bunch.data[start:stop] / 16.0, rtol=0, atol=1e-7)
     np.testing.assert_array_equal(labels, bunch.target[start:stop])
     assert pixels.min() == 0.0 and pixels.max() == 1.0
     assert set(np.unique(labels)) == set(range(10))  # every digit occurs in every split
@@ -45,7 +48,8 @@ def test_dataset_items_and_description():
     assert label.shape == () and label.dtype == torch.int64
     pixels, labels = load_digits_split("val")
     assert torch.equal(image, torch.from_numpy(pixels[0])) and label.item() == labels[0]
-    assert dataset.describe() == "validation set: 350 images of scikit-learn load_digits (rows 1000-1349)"
+    assert (dataset.describe()
+            == "validation set: 350 images of scikit-learn load_digits (rows 1000-1349)")
 
 
 def test_limit_keeps_the_first_images_of_the_split():
@@ -89,16 +93,18 @@ def test_loaders_batch_shapes_shuffle_only_training_and_are_seeded():
     torch.manual_seed(0)
     second = torch.cat([labels for _, labels in loaders["train"]])
     assert torch.equal(first, second)  # the shuffle follows the global seed
-    assert not torch.equal(first, train_labels) and torch.equal(first.sort().values, train_labels.sort().values)
+    assert (not torch.equal(first, train_labels)
+            and torch.equal(first.sort().values, train_labels.sort().values))
 
 
 def test_loaders_pass_limit_to_every_split():
     loaders = digits_loaders(batch_size=4, limit=10)
-    assert {split: len(loader.dataset) for split, loader in loaders.items()} == {"train": 10, "val": 10, "test": 10}
+    assert ({split: len(loader.dataset) for split, loader in loaders.items()}
+            == {"train": 10, "val": 10, "test": 10})
     assert len(loaders["train"]) == 3
 
 
-# --- random_affine: the augmentation of notebook 02 -------------------------------------------------
+# --- random_affine: the augmentation of notebook 02 -----------------------------------------------
 
 def test_random_affine_keeps_shape_and_range_and_is_seeded():
     from helpers.data import random_affine
@@ -129,11 +135,12 @@ def test_random_affine_shift_moves_ink_by_at_most_the_limit():
     image = torch.zeros(1, 8, 8)
     image[0, 3:5, 3:5] = 1.0                               # a 2x2 blob in the middle
     torch.manual_seed(1)
-    moved = random_affine(image.reshape(1, 64).repeat(200, 1), degrees=0, scale=0, shear=0, shift=1.0, ink=0)
+    moved = random_affine(image.reshape(1, 64).repeat(200, 1), degrees=0, scale=0, shear=0,
+                          shift=1.0, ink=0)
     cols = torch.arange(8.0)
     centre_x = (moved.reshape(200, 8, 8).sum(1) * cols).sum(1) / moved.sum(1)
-    assert (centre_x - 3.5).abs().max() <= 1.0 + 1e-4      # the ink's centre moved by at most 1 pixel
-    assert (centre_x - 3.5).abs().max() > 0.5              # and it did move
+    assert (centre_x - 3.5).abs().max() <= 1.0 + 1e-4    # the ink's centre moved by at most 1 pixel
+    assert (centre_x - 3.5).abs().max() > 0.5            # and it did move
 
 
 def test_random_affine_rejects_a_batch_that_is_not_8x8_vectors():

@@ -1,8 +1,9 @@
-"""MNIST loading (helpers.data.mnist) and TensorLoader, on synthetic files in the official IDX format.
+"""MNIST loading (helpers.data.mnist) and TensorLoader,
+on synthetic files in the official IDX format.
 
-The real loading path runs: torchvision.datasets.MNIST reads the IDX files that write_synthetic_mnist
-writes into a temporary data root. The network is never touched: torchvision's download_url is
-replaced by a fake that fails like an offline machine.
+The real loading path runs: torchvision.datasets.MNIST reads the IDX files that
+write_synthetic_mnist writes into a temporary data root. The network is never touched: torchvision's
+download_url is replaced by a fake that fails like an offline machine.
 """
 
 import gzip
@@ -61,7 +62,7 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or "partial" in p.name)
 
 
-# --- the real loading path -------------------------------------------------------------------------------
+# --- the real loading path ------------------------------------------------------------------------
 
 
 def test_torchvision_reads_the_synthetic_idx_files(synthetic_root):
@@ -85,7 +86,8 @@ def test_load_mnist_rejects_an_unknown_split(synthetic_root):
 
 def test_splits_are_normalised_stratified_disjoint_and_labelled_synthetic(synthetic_root):
     splits = load_mnist_splits(root=synthetic_root, val_fraction=0.25, seed=3)
-    assert splits.train_images.shape == (450, 1, 28, 28) and splits.val_images.shape == (150, 1, 28, 28)
+    assert (splits.train_images.shape == (450, 1, 28, 28)
+            and splits.val_images.shape == (150, 1, 28, 28))
     assert splits.test_images.shape == (200, 1, 28, 28)
     for images in (splits.train_images, splits.val_images, splits.test_images):
         assert images.dtype == torch.float32 and images.min() >= -1 and images.max() <= 1
@@ -93,11 +95,14 @@ def test_splits_are_normalised_stratified_disjoint_and_labelled_synthetic(synthe
     assert set(train.tolist()).isdisjoint(val.tolist())
     assert sorted(train.tolist() + val.tolist()) == list(range(600))
     pixels, labels = load_mnist("train", root=synthetic_root)
-    assert torch.equal(splits.val_labels, labels[val]) and torch.equal(splits.train_labels, labels[train])
+    assert (torch.equal(splits.val_labels, labels[val])
+            and torch.equal(splits.train_labels, labels[train]))
     assert torch.equal(splits.val_images, normalize_pixels(pixels[val]))
     assert torch.bincount(splits.val_labels).tolist() == [15] * 10  # stratified: 25% of each class
-    assert torch.equal(load_mnist_splits(root=synthetic_root, val_fraction=0.25, seed=3).val_indices, val)
-    assert not torch.equal(load_mnist_splits(root=synthetic_root, val_fraction=0.25, seed=4).val_indices, val)
+    assert torch.equal(load_mnist_splits(root=synthetic_root, val_fraction=0.25,
+                                         seed=3).val_indices, val)
+    assert not torch.equal(load_mnist_splits(root=synthetic_root, val_fraction=0.25,
+                                             seed=4).val_indices, val)
     description = splits.describe()
     assert "SYNTHETIC" in description and "official" not in description
     assert splits.provenance is Provenance.SYNTHETIC and splits.label == "SYNTHETIC MNIST"
@@ -123,7 +128,8 @@ def test_files_with_the_official_checksums_are_described_as_official(synthetic_r
     (folder / mnist.SYNTHETIC_MARKER).unlink()
     official = mnist.mnist_remote_files()  # pretend these files are the published ones
     monkeypatch.setattr(mnist, "mnist_remote_files",
-                        lambda: [mnist.RemoteFile(f.filename, f.urls, recorded[f.filename]) for f in official])
+                        lambda: [mnist.RemoteFile(f.filename, f.urls, recorded[f.filename])
+                                 for f in official])
     splits = load_mnist_splits(root=synthetic_root)
     description = splits.describe()
     assert description.startswith("data: official MNIST (checksums verified) from ")
@@ -131,21 +137,24 @@ def test_files_with_the_official_checksums_are_described_as_official(synthetic_r
     assert splits.provenance is Provenance.OFFICIAL and splits.label == "official MNIST"
 
 
-# --- normalisation and subsets ---------------------------------------------------------------------------
+# --- normalisation and subsets --------------------------------------------------------------------
 
 
 def test_normalize_pixels_formula_and_torchvision_equivalent():
-    pixels = torch.tensor([[[0, 51, 255], [102, 204, 153], [1, 2, 3]]], dtype=torch.uint8)  # (1, 3, 3)
+    # (1, 3, 3)
+    pixels = torch.tensor([[[0, 51, 255], [102, 204, 153], [1, 2, 3]]], dtype=torch.uint8)
     normalised = normalize_pixels(pixels)
     assert normalised.shape == (1, 1, 3, 3) and normalised.dtype == torch.float32
     assert torch.allclose(normalised, 2 * pixels.float().unsqueeze(1) / 255 - 1)
     assert normalised[0, 0, 0, 0] == -1 and normalised[0, 0, 0, 2] == 1
     to_tensor = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
-    assert torch.allclose(normalised[0], to_tensor(Image.fromarray(pixels[0].numpy(), mode="L")), atol=1e-6)
+    assert torch.allclose(normalised[0], to_tensor(Image.fromarray(pixels[0].numpy(), mode="L")),
+                          atol=1e-6)
 
 
 def test_balanced_subset():
-    labels = torch.tensor([0] * 10 + [1] * 5 + [2] * 7)[torch.randperm(22, generator=torch.Generator().manual_seed(1))]
+    order = torch.randperm(22, generator=torch.Generator().manual_seed(1))
+    labels = torch.tensor([0] * 10 + [1] * 5 + [2] * 7)[order]
     chosen = balanced_subset(labels, per_class=4, seed=0)
     assert chosen.dtype == torch.int64 and len(chosen) == 12
     assert torch.equal(chosen, torch.sort(chosen).values) and len(set(chosen.tolist())) == 12
@@ -156,7 +165,7 @@ def test_balanced_subset():
         balanced_subset(labels, per_class=6)
 
 
-# --- TensorLoader ----------------------------------------------------------------------------------------
+# --- TensorLoader ---------------------------------------------------------------------------------
 
 
 def test_tensor_loader_batches_in_order():
@@ -173,19 +182,25 @@ def test_tensor_loader_batches_in_order():
 
 def test_tensor_loader_shuffles_every_epoch_reproducibly():
     images, labels = torch.arange(100.0).reshape(100, 1), torch.arange(100)
-    loader = TensorLoader(images, labels, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))
+    loader = TensorLoader(images, labels, batch_size=32, shuffle=True,
+                          generator=torch.Generator().manual_seed(0))
     first, second = (torch.cat([y for _, y in loader]) for _ in range(2))
-    assert sorted(first.tolist()) == list(range(100)) and sorted(second.tolist()) == list(range(100))
-    assert not torch.equal(first, labels) and not torch.equal(first, second)  # a new order each epoch
+    assert (sorted(first.tolist()) == list(range(100))
+            and sorted(second.tolist()) == list(range(100)))
+    # a new order each epoch
+    assert not torch.equal(first, labels) and not torch.equal(first, second)
     for x, y in loader:
         assert torch.equal(x.squeeze(1).long(), y)
-    again = TensorLoader(images, labels, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))
+    again = TensorLoader(images, labels, batch_size=32, shuffle=True,
+                         generator=torch.Generator().manual_seed(0))
     assert torch.equal(torch.cat([y for _, y in again]), first)
-    # without a generator the global one is used, so torch.manual_seed (seed_everything) fixes the order
+    # without a generator the global one is used, so
+    # torch.manual_seed (seed_everything) fixes the order
     torch.manual_seed(5)
     global_first = torch.cat([y for (y,) in TensorLoader(labels, batch_size=7, shuffle=True)])
     torch.manual_seed(5)
-    assert torch.equal(torch.cat([y for (y,) in TensorLoader(labels, batch_size=7, shuffle=True)]), global_first)
+    assert torch.equal(torch.cat([y for (y,) in TensorLoader(labels, batch_size=7, shuffle=True)]),
+                       global_first)
 
 
 def test_tensor_loader_errors():
@@ -197,7 +212,7 @@ def test_tensor_loader_errors():
         TensorLoader(torch.zeros(3), batch_size=0)
 
 
-# --- error paths ------------------------------------------------------------------------------------------
+# --- error paths ----------------------------------------------------------------------------------
 
 
 def test_offline_without_files_names_the_files_the_folder_and_the_url(tmp_path, offline):
@@ -228,18 +243,22 @@ def test_a_truncated_official_gz_is_named_and_nothing_is_extracted(tmp_path):
     folder = tmp_path / "MNIST" / "raw"
     folder.mkdir(parents=True)
     for name in OFFICIAL_FILES:
-        (folder / name).write_bytes(gzip.compress(b"\x00" * 100)[:30])  # cut off: not the official bytes
+        # cut off: not the official bytes
+        (folder / name).write_bytes(gzip.compress(b"\x00" * 100)[:30])
     with pytest.raises(CorruptDatasetError) as caught:
         ensure_mnist(root=tmp_path)
-    assert shown_path(folder / OFFICIAL_FILES[0]) in str(caught.value) and "corrupt or truncated" in str(caught.value)
+    assert (shown_path(folder / OFFICIAL_FILES[0]) in str(caught.value)
+            and "corrupt or truncated" in str(caught.value))
     assert sorted(p.name for p in folder.iterdir()) == sorted(OFFICIAL_FILES)
 
 
 def test_a_gz_that_cannot_be_decompressed_leaves_nothing_half_written(synthetic_root):
     folder = synthetic_root / "MNIST" / "raw"
     gz = folder / "train-images-idx3-ubyte.gz"
-    gz.write_bytes(gz.read_bytes()[: gz.stat().st_size // 2])  # truncated, with a checksum that matches it:
-    marker = json.loads((folder / mnist.SYNTHETIC_MARKER).read_text())  # only decompressing shows the damage
+    # truncated, with a checksum that matches it:
+    gz.write_bytes(gz.read_bytes()[: gz.stat().st_size // 2])
+    # only decompressing shows the damage
+    marker = json.loads((folder / mnist.SYNTHETIC_MARKER).read_text())
     marker["md5"][gz.name] = hashlib.md5(gz.read_bytes()).hexdigest()
     (folder / mnist.SYNTHETIC_MARKER).write_text(json.dumps(marker))
     with pytest.raises(CorruptDatasetError) as caught:
@@ -252,7 +271,8 @@ def test_a_gz_that_cannot_be_decompressed_leaves_nothing_half_written(synthetic_
 def test_a_gz_holding_a_wrong_idx_file_is_refused(synthetic_root):
     folder = synthetic_root / "MNIST" / "raw"
     gz = folder / "train-labels-idx1-ubyte.gz"
-    gz.write_bytes(gzip.compress(mnist.idx_header((600,)) + b"\x01" * 10))  # header promises 600 labels
+    # header promises 600 labels
+    gz.write_bytes(gzip.compress(mnist.idx_header((600,)) + b"\x01" * 10))
     marker = json.loads((folder / mnist.SYNTHETIC_MARKER).read_text())
     marker["md5"][gz.name] = hashlib.md5(gz.read_bytes()).hexdigest()
     (folder / mnist.SYNTHETIC_MARKER).write_text(json.dumps(marker))
@@ -265,7 +285,8 @@ def test_a_truncated_extracted_file_is_detected_and_extracted_again(synthetic_ro
     ensure_mnist(root=synthetic_root)
     extracted = synthetic_root / "MNIST" / "raw" / "train-images-idx3-ubyte"
     complete = extracted.read_bytes()
-    extracted.write_bytes(complete[:1000])  # as an interrupted extraction by another tool would leave it
+    # as an interrupted extraction by another tool would leave it
+    extracted.write_bytes(complete[:1000])
     assert "needs" in mnist.idx_problem(extracted)
     with pytest.warns(UserWarning, match="train-images-idx3-ubyte is damaged"):
         images, _ = load_mnist("train", root=synthetic_root)
@@ -292,7 +313,7 @@ def test_synthetic_writer_never_overwrites_official_files(tmp_path):
     assert (folder / OFFICIAL_FILES[0]).read_bytes() == b"official"
 
 
-# --- where the data lives -----------------------------------------------------------------------------------
+# --- where the data lives -------------------------------------------------------------------------
 
 
 def test_data_root_default_environment_and_argument(tmp_path, monkeypatch):

@@ -1,8 +1,8 @@
-"""SVHN (notebook 04): the real .mat loading path on synthetic files, clear errors, a leak-free split,
-training-only statistics, digit augmentation, and an interrupted-and-resumed training run.
+"""SVHN (notebook 04): the real .mat loading path on synthetic files, clear errors, a leak-free
+split, training-only statistics, digit augmentation, and an interrupted-and-resumed training run.
 
-The network is never touched: torchvision's download_url is replaced by a function that fails like an
-offline machine, and every file is written into a temporary folder.
+The network is never touched: torchvision's download_url is replaced by a function that fails like
+an offline machine, and every file is written into a temporary folder.
 """
 
 import shutil
@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from helpers.data import downloads, svhn
-from helpers.data import (CorruptDatasetError, DatasetNotFoundError, RandomShift, TensorLoader, channel_stats,
-                          load_svhn_splits, normalize_images, svhn_folder)
+from helpers.data import (CorruptDatasetError, DatasetNotFoundError, RandomShift, TensorLoader,
+                          channel_stats, load_svhn_splits, normalize_images, svhn_folder)
 from helpers.data.splits import Provenance
 from helpers.data.svhn import write_synthetic_svhn
 from helpers.models import CNN
@@ -28,7 +28,8 @@ N_TRAIN, N_TEST = 400, 120
 
 
 def load_svhn(split, root):
-    """One split's file as notebook 04's loader reads it: images (N, 3, 32, 32) uint8, labels (N,)."""
+    """One split's file as notebook 04's loader reads
+    it: images (N, 3, 32, 32) uint8, labels (N,)."""
     path, _ = svhn.ensure_svhn(split, root=root)
     return svhn.read_svhn_mat(path)
 
@@ -62,7 +63,7 @@ def copy_without_marker(root, target):
     return target
 
 
-# --- loading -----------------------------------------------------------------------------------------
+# --- loading --------------------------------------------------------------------------------------
 
 
 def test_synthetic_files_load_through_the_real_path_without_warnings(root):
@@ -82,7 +83,8 @@ def test_label_10_is_digit_0_and_the_layout_is_row_column_colour_image(tmp_path)
     images, labels = svhn.read_svhn_mat(path)
     assert labels.tolist() == [0, 1, 9]
     assert images.shape == (3, 3, 32, 32)
-    assert images[2, 1, 5, 7] == x[5, 7, 1, 2]  # image n, channel c, row r, column w == X[r, w, c, n]
+    # image n, channel c, row r, column w == X[r, w, c, n]
+    assert images[2, 1, 5, 7] == x[5, 7, 1, 2]
 
 
 def test_labels_stored_as_doubles_load_too(tmp_path):
@@ -114,16 +116,18 @@ def test_structural_problems_name_the_file(tmp_path, content, problem):
 
 
 def test_non_official_checksum_is_a_warning_and_the_data_is_not_called_official(root, tmp_path):
-    """ensure_svhn warns; load_svhn_splits instead names the data "SVHN sample" in everything it describes
-    (a warning would store this machine's paths in a notebook)."""
+    """ensure_svhn warns; load_svhn_splits instead names the data "SVHN sample" in everything it
+    describes (a warning would store this machine's paths in a notebook)."""
     folder = copy_without_marker(root, tmp_path / "course-subset")
     with pytest.warns(UserWarning, match="official checksum") as caught:
         svhn.ensure_svhn("train", folder)
-    assert [str(w.message).split(" does not")[0] for w in caught] == [shown_path(folder / "train_32x32.mat")]
+    assert ([str(w.message).split(" does not")[0] for w in caught]
+            == [shown_path(folder / "train_32x32.mat")])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         splits = load_svhn_splits(folder=folder)
-    assert "NOT the official ones" in splits.source and "official SVHN (checksums verified)" not in splits.source
+    assert ("NOT the official ones" in splits.source
+            and "official SVHN (checksums verified)" not in splits.source)
     assert splits.label == "SVHN sample" and "NOT the official split" in splits.summary()
     assert splits.provenance is Provenance.SAMPLE
     assert len(splits.train_labels) + len(splits.val_labels) == N_TRAIN
@@ -141,21 +145,28 @@ def test_every_kind_of_files_gets_its_short_label_and_a_summary_with_the_counts(
     sample = load_svhn_splits(folder=copy_without_marker(root, tmp_path / "svhn-sample"))
     assert sample.label == "SVHN sample"
     n_val = round(0.1 * N_TRAIN)
-    assert sample.summary() == (f"data: SVHN sample, {N_TRAIN - n_val:,} train / {n_val:,} validation / "
-                                f"{N_TEST:,} test images (real SVHN digits from a sample, NOT the official split: "
-                                "not SVHN results)")
-    assert not sample.test_loaded  # the test file's size comes from its header, its pixels are not read
+    assert sample.summary() == (f"data: SVHN sample, {N_TRAIN - n_val:,} train / {n_val:,} "
+                                f"validation / {N_TEST:,} test images "
+                                "(real SVHN digits from a sample, NOT the official split: not SVHN "
+                                "results)")
+    # the test file's size comes from its header, its pixels are not read
+    assert not sample.test_loaded
 
 
 def test_label_source_and_summary_come_from_the_provenance(root):
     splits = load_svhn_splits(root=root)
     assert splits.provenance is Provenance.SYNTHETIC and splits.folder == shown_path(root / "SVHN")
     expected = {
-        Provenance.OFFICIAL: ("official SVHN", "official SVHN (checksums verified)", "the official split"),
-        Provenance.SAMPLE: ("SVHN sample", "SVHN sample: SVHN-format files whose checksums are NOT the "
-                            "official ones", "NOT the official split"),
-        Provenance.SYNTHETIC: ("SYNTHETIC SVHN", "SYNTHETIC stand-in for SVHN (write_synthetic_svhn; "
-                               "not real photos)", "synthetic stand-in")}
+        Provenance.OFFICIAL: ("official SVHN", "official SVHN (checksums verified)",
+                              "the official split"),
+        Provenance.SAMPLE: ("SVHN sample",
+                            "SVHN sample: SVHN-format files whose checksums are NOT "
+                            "the official ones",
+                            "NOT the official split"),
+        Provenance.SYNTHETIC: ("SYNTHETIC SVHN",
+                               "SYNTHETIC stand-in for SVHN "
+                               "(write_synthetic_svhn; not real photos)",
+                               "synthetic stand-in")}
     for provenance, (label, source, summary) in expected.items():
         splits.provenance = provenance
         assert splits.label == label and provenance.label("SVHN") == label
@@ -164,10 +175,12 @@ def test_label_source_and_summary_come_from_the_provenance(root):
 
 
 def test_helpers_svhn_points_at_another_folder(root, tmp_path, monkeypatch):
-    """make notebooks sets HELPERS_SVHN to the course's sample when the official files are absent."""
+    """make notebooks sets HELPERS_SVHN to the course's
+    sample when the official files are absent."""
     folder = copy_without_marker(root, tmp_path / "svhn-sample")
     monkeypatch.setenv("HELPERS_SVHN", str(folder))
-    assert svhn_folder() == folder.resolve() and svhn_folder(root) == root / "SVHN"  # an explicit root wins
+    # an explicit root wins
+    assert svhn_folder() == folder.resolve() and svhn_folder(root) == root / "SVHN"
     assert load_svhn_splits().label == "SVHN sample"
 
 
@@ -189,7 +202,8 @@ def test_a_missing_test_file_is_reported_before_any_training(root):
 def test_truncated_file_gives_a_clear_error(root):
     path = root / "SVHN" / "train_32x32.mat"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.warns(UserWarning, match="checksum"), pytest.raises(CorruptDatasetError, match="truncated") as caught:
+    with pytest.warns(UserWarning, match="checksum"), pytest.raises(CorruptDatasetError,
+                                                                    match="truncated") as caught:
         load_svhn("train", root=root)
     assert str(path) in str(caught.value)
 
@@ -206,21 +220,24 @@ def test_synthetic_writer_never_overwrites_real_files(root, tmp_path):
         write_synthetic_svhn(folder=folder)
 
 
-# --- the leakage test ---------------------------------------------------------------------------------
+# --- the leakage test -----------------------------------------------------------------------------
 
 
 def test_validation_is_a_disjoint_stratified_part_of_the_training_file_only(root):
     raw_images, raw_labels = load_svhn("train", root=root)
     splits = load_svhn_splits(root=root, val_fraction=0.1, seed=3)
     train, val = splits.train_indices, splits.val_indices
-    assert len(set(train.tolist()) & set(val.tolist())) == 0, "an image is both trained on and validated on"
-    assert sorted(train.tolist() + val.tolist()) == list(range(N_TRAIN)), "the union is the training file"
+    assert len(set(train.tolist()) & set(val.tolist())) == 0, (
+        "an image is both trained on and validated on")
+    assert sorted(train.tolist() + val.tolist()) == list(range(N_TRAIN)), (
+        "the union is the training file")
     assert len(val) >= 0.1 * N_TRAIN
     for digit in range(10):  # stratified: each class keeps its share
         in_class = int((raw_labels == digit).sum())
         assert abs(int((raw_labels[val] == digit).sum()) - 0.1 * in_class) <= 1
     # the tensors really are those images of the training file, normalised with the training stats
-    assert torch.equal(splits.val_labels, raw_labels[val]) and torch.equal(splits.train_labels, raw_labels[train])
+    assert (torch.equal(splits.val_labels, raw_labels[val])
+            and torch.equal(splits.train_labels, raw_labels[train]))
     expected = normalize_images(raw_images[val], splits.mean, splits.std)
     assert torch.allclose(splits.val_images, expected)
     with pytest.raises(ValueError, match="at least 0.1"):
@@ -230,12 +247,14 @@ def test_validation_is_a_disjoint_stratified_part_of_the_training_file_only(root
 def test_the_test_file_is_not_read_until_the_final_evaluation(root, monkeypatch):
     reads = []
     real_read = svhn.read_svhn_mat
-    monkeypatch.setattr(svhn, "read_svhn_mat", lambda path: reads.append(path.name) or real_read(path))
+    monkeypatch.setattr(svhn, "read_svhn_mat",
+                        lambda path: reads.append(path.name) or real_read(path))
     splits = load_svhn_splits(root=root)
     assert reads == ["train_32x32.mat"]
     assert "not read yet" in splits.describe()
 
-    # Training and model selection need nothing from the test file: even a destroyed one goes unnoticed...
+    # Training and model selection need nothing from the
+    # test file: even a destroyed one goes unnoticed...
     test_path = root / "SVHN" / "test_32x32.mat"
     good_bytes = test_path.read_bytes()
     test_path.write_bytes(b"overwritten")
@@ -262,7 +281,8 @@ def test_normalisation_statistics_come_from_the_training_split_only(root):
     mean, std = channel_stats(raw_images[splits.train_indices])
     assert torch.equal(splits.mean, mean) and torch.equal(splits.std, std)
     all_mean, _ = channel_stats(raw_images)
-    assert not torch.allclose(splits.mean, all_mean, atol=1e-6), "validation images leaked into the statistics"
+    assert not torch.allclose(splits.mean, all_mean, atol=1e-6), (
+        "validation images leaked into the statistics")
     per_channel = splits.train_images.transpose(0, 1).reshape(3, -1)
     assert torch.allclose(per_channel.mean(1), torch.zeros(3), atol=1e-4)
     assert torch.allclose(per_channel.std(1), torch.ones(3), atol=1e-3)
@@ -276,7 +296,7 @@ def test_channel_stats_matches_a_direct_computation_in_chunks():
     assert torch.allclose(std.double(), scaled.std(1, unbiased=False), atol=1e-6)
 
 
-# --- augmentation -----------------------------------------------------------------------------------------
+# --- augmentation ---------------------------------------------------------------------------------
 
 
 def shift_of(original, shifted, max_shift):
@@ -296,7 +316,8 @@ def test_random_shift_moves_each_image_within_range_and_never_flips():
     shifted = RandomShift(2, generator=torch.Generator().manual_seed(1))(images)
     assert shifted.shape == images.shape and shifted.dtype == images.dtype
     offsets = [shift_of(image, out, 2) for image, out in zip(images, shifted)]
-    assert None not in offsets, "every output is its own input moved by at most 2 pixels (so labels still fit)"
+    assert None not in offsets, ("every output is its own input moved by at most 2 pixels "
+                                 "(so labels still fit)")
     assert len(set(offsets)) > 10, "each image gets its own random offset"
     for image, out in zip(images, shifted):
         assert shift_of(image.flip(-1), out, 2) is None  # not a mirror image
@@ -318,27 +339,31 @@ def test_random_shift_as_batch_transform_keeps_images_with_their_labels(root):
     model = CNN([4], in_channels=3)
     fit(model, TensorLoader(splits.train_images, splits.train_labels, batch_size=100, shuffle=True),
         TensorLoader(splits.val_images, splits.val_labels, batch_size=100), nn.CrossEntropyLoss(),
-        torch.optim.SGD(model.parameters(), lr=0.01), epochs=1, batch_transform=recording, progress=False)
+        torch.optim.SGD(model.parameters(), lr=0.01), epochs=1, batch_transform=recording,
+        progress=False)
     assert len(seen) == 4  # training batches only, never the validation set
     for inputs, out in seen:
         assert out.shape == inputs.shape
         assert all(shift_of(a, b, 2) is not None for a, b in zip(inputs, out))
 
 
-# --- checkpoint and resume on the SVHN training setup ----------------------------------------------------
+# --- checkpoint and resume on the SVHN training setup ---------------------------------------------
 
 
 def svhn_run(splits, checkpoint_path, batch_transform, resume=False, epochs=3):
-    """Notebook 04's recipe, shrunk: BN + dropout CNN, AdamW + cosine schedule, shifts, best checkpoint."""
+    """Notebook 04's recipe, shrunk: BN + dropout CNN,
+    AdamW + cosine schedule, shifts, best checkpoint."""
     seed_everything(0)
     model = CNN([6, 12], in_channels=3, batch_norm=True, dropout=0.3)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=5e-4)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    history = fit(model, TensorLoader(splits.train_images, splits.train_labels, batch_size=64, shuffle=True),
-                  TensorLoader(splits.val_images, splits.val_labels, batch_size=256), nn.CrossEntropyLoss(),
-                  optimizer, epochs, scheduler=scheduler, batch_transform=batch_transform,
-                  checkpoint_path=checkpoint_path, resume=resume, config={"model": "svhn-test", "epochs": epochs},
-                  progress=False)
+    train_loader = TensorLoader(splits.train_images, splits.train_labels, batch_size=64,
+                                shuffle=True)
+    val_loader = TensorLoader(splits.val_images, splits.val_labels, batch_size=256)
+    history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer, epochs,
+                  scheduler=scheduler, batch_transform=batch_transform,
+                  checkpoint_path=checkpoint_path, resume=resume,
+                  config={"model": "svhn-test", "epochs": epochs}, progress=False)
     return model, history
 
 
@@ -369,5 +394,6 @@ def test_interrupted_svhn_run_keeps_its_checkpoint_and_resumes_to_the_same_resul
     for key in ("train_loss", "val_loss", "val_acc"):
         assert resumed_history[key] == pytest.approx(full_history[key], rel=1e-5), key
     for name, tensor in full_model.state_dict().items():
-        assert torch.allclose(resumed_model.state_dict()[name].float(), tensor.float(), atol=1e-5), name
+        assert torch.allclose(resumed_model.state_dict()[name].float(), tensor.float(),
+                              atol=1e-5), name
     assert load_checkpoint(path)["best_model"].keys() == full_model.state_dict().keys()

@@ -1,4 +1,5 @@
-"""ensure_files: files on disk are used offline, downloads are verified and atomic, errors are clear.
+"""ensure_files: files on disk are used offline,
+downloads are verified and atomic, errors are clear.
 
 The network is never touched: torchvision's download_url is replaced by fakes."""
 
@@ -9,10 +10,12 @@ from urllib.error import URLError
 import pytest
 
 from helpers.data import downloads
-from helpers.data.downloads import CorruptDatasetError, DatasetNotFoundError, RemoteFile, ensure_files
+from helpers.data.downloads import (CorruptDatasetError, DatasetNotFoundError, RemoteFile,
+                                    ensure_files)
 
 CONTENT = b"official bytes"
-REMOTE = RemoteFile("data.bin", ("https://mirror-a.example/data.bin", "https://mirror-b.example/data.bin"),
+REMOTE = RemoteFile("data.bin",
+                    ("https://mirror-a.example/data.bin", "https://mirror-b.example/data.bin"),
                     hashlib.md5(CONTENT).hexdigest())
 
 
@@ -86,4 +89,5 @@ def test_checksum_mismatch_can_be_a_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(downloads, "download_url", no_network)
     (tmp_path / "data.bin").write_bytes(b"a course-provided subset")
     with pytest.warns(UserWarning, match="official checksum"):
-        assert ensure_files("Toy", tmp_path, [REMOTE], checksum_mismatch="warn") == [tmp_path / "data.bin"]
+        assert (ensure_files("Toy", tmp_path, [REMOTE], checksum_mismatch="warn")
+                == [tmp_path / "data.bin"])

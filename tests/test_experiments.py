@@ -1,11 +1,12 @@
-"""helpers.experiments: models from their descriptions, cached runs, tables and the spike finder (notebook 05)."""
+"""helpers.experiments: models from their descriptions,
+cached runs, tables and the spike finder (notebook 05)."""
 
 import numpy as np
 import pytest
 import torch
 
-from helpers.experiments import (build_model, cached, find_spikes, make_optimizer, runs_table, seed_table,
-                                 smooth)
+from helpers.experiments import (build_model, cached, find_spikes, make_optimizer, runs_table,
+                                 seed_table, smooth)
 from helpers.models import count_parameters
 
 
@@ -23,7 +24,8 @@ def test_build_model_makes_the_described_model(spec, shape, parameters):
 
 
 def test_build_model_options_and_unknown_kinds():
-    probabilities = build_model({"kind": "mlp", "layers": [4, 3], "softmax_output": True})(torch.randn(5, 4))
+    probabilities = build_model({"kind": "mlp", "layers": [4, 3],
+                                 "softmax_output": True})(torch.randn(5, 4))
     assert torch.allclose(probabilities.sum(dim=1), torch.ones(5))
     assert any(isinstance(m, torch.nn.Sigmoid) for m in build_model(
         {"kind": "cnn", "channels": [4], "activation": "sigmoid"}).modules())
@@ -32,7 +34,8 @@ def test_build_model_options_and_unknown_kinds():
 
 
 def test_make_optimizer_passes_the_options():
-    optimizer = make_optimizer([torch.nn.Parameter(torch.zeros(1))], {"name": "SGD", "lr": 0.05, "momentum": 0.9})
+    optimizer = make_optimizer([torch.nn.Parameter(torch.zeros(1))],
+                               {"name": "SGD", "lr": 0.05, "momentum": 0.9})
     assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["momentum"] == 0.9
 
 
@@ -45,7 +48,8 @@ def test_cached_computes_once_and_hides_the_bookkeeping(tmp_path, monkeypatch):
         return {"test_acc": 0.5}
 
     assert cached("run", {"seed": 0}, compute) == {"test_acc": 0.5}
-    assert cached("run", {"seed": 0}, compute) == {"test_acc": 0.5}   # loaded: no "cached" key either way
+    # loaded: no "cached" key either way
+    assert cached("run", {"seed": 0}, compute) == {"test_acc": 0.5}
     assert len(calls) == 1
     cached("run", {"seed": 0}, compute, recompute=True)
     assert len(calls) == 2

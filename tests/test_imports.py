@@ -1,4 +1,5 @@
-"""The modules of `helpers` depend one way: no import cycle, deferred imports inside functions included."""
+"""The modules of `helpers` depend one way: no import
+cycle, deferred imports inside functions included."""
 
 import ast
 from pathlib import Path
@@ -12,7 +13,8 @@ def module_name(path: Path, root: Path) -> str:
 
 
 def import_graph(root: Path = HELPERS) -> dict[str, set[str]]:
-    """{module: the helpers modules it imports anywhere in its source} (``from pkg import sub`` counts as sub)."""
+    """{module: the helpers modules it imports anywhere in
+    its source} (``from pkg import sub`` counts as sub)."""
     modules = {module_name(p, root): p for p in root.rglob("*.py")}
     graph = {}
     for name, path in modules.items():
@@ -24,8 +26,10 @@ def import_graph(root: Path = HELPERS) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + [base]).strip(".")
-                found |= {f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names}
+                    base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                                    + [base]).strip(".")
+                found |= {f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                          for a in node.names}
         graph[name] = {m for m in found if m in modules and m != name}
     return graph
 

@@ -1,4 +1,5 @@
-"""The code passes the linter configured in pyproject.toml ([tool.ruff]), so `make test` lints too."""
+"""The code passes the linter configured in pyproject.toml
+([tool.ruff]), so `make test` lints too."""
 
 import subprocess
 import sys
@@ -14,6 +15,8 @@ def test_ruff_finds_nothing():
         import ruff  # noqa: F401  (installed with the test extra: `make setup`)
     except ImportError:
         pytest.fail("ruff is not installed: run `make setup` (or pip install -e '.[test]')")
-    command = ["check", "--no-cache", "--output-format", "concise", "helpers", "scripts", "tests", "conftest.py"]
-    result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=ROOT, capture_output=True, text=True)
+    command = ["check", "--no-cache", "--output-format", "concise", "helpers", "scripts", "tests",
+               "conftest.py"]
+    result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=ROOT, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout + result.stderr

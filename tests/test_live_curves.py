@@ -16,8 +16,8 @@ def tiny_run(**options):
     labels = (points[:, 0] > 0).long()
     loader = DataLoader(TensorDataset(points, labels), batch_size=16)
     model = nn.Linear(2, 2)
-    return fit(model, loader, loader, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), 3,
-               **options)
+    return fit(model, loader, loader, nn.CrossEntropyLoss(),
+               torch.optim.SGD(model.parameters(), lr=0.1), 3, **options)
 
 
 def test_fit_calls_on_epoch_end_with_the_history_so_far():
@@ -30,8 +30,8 @@ def test_live_curves_redraw_one_figure_in_place():
     live = LiveCurves(title="run")
     tiny_run(on_epoch_end=live)
     loss_ax, acc_ax = live.axes
-    assert live.handle is None                          # no notebook here: drawn, not displayed
-    assert len(loss_ax.lines) == 3                      # train, validation, best epoch: not 3 copies of each
+    assert live.handle is None                 # no notebook here: drawn, not displayed
+    assert len(loss_ax.lines) == 3             # train, validation, best epoch: not 3 copies of each
     assert list(acc_ax.lines[0].get_xdata()) == [1, 2, 3]
 
 
@@ -43,14 +43,16 @@ def test_fit_live_prints_one_summary_line(capsys):
 
 
 def test_fit_live_without_summary_leaves_the_line_to_the_caller(capsys):
-    tiny_run(live=True, summary=False)   # notebook 02 prints its own line (the kept epoch's NLL and error)
+    # notebook 02 prints its own line (the kept epoch's NLL and error)
+    tiny_run(live=True, summary=False)
     assert capsys.readouterr().out == ""
 
 
 def test_run_summary_names_the_best_epoch():
     history = {"epoch": [1, 2, 3], "val_acc": [0.5, 0.9891, 0.97], "epoch_seconds": [10, 12, 12.4],
                "stopped_early": True}
-    assert run_summary(history) == "3 epochs in 34 s; best validation accuracy 98.9% at epoch 2; stopped early"
+    assert (run_summary(history)
+            == "3 epochs in 34 s; best validation accuracy 98.9% at epoch 2; stopped early")
 
 
 def test_benchmark_live_curves_runs(capsys):

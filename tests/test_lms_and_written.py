@@ -1,5 +1,5 @@
-"""Gradebooks an LMS imports (Canvas, Moodle, Gradescope) from a class roster, and written answers graded by
-a person and merged back: on a generated class, without running kernels."""
+"""Gradebooks an LMS imports (Canvas, Moodle, Gradescope) from a class roster, and written answers
+graded by a person and merged back: on a generated class, without running kernels."""
 
 import csv
 from pathlib import Path
@@ -15,8 +15,10 @@ NOTEBOOK = "01_2d_classifier"
 
 #: The columns each LMS documents for a gradebook import (the header of the file we write).
 DOCUMENTED = {
-    "canvas.csv": ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],   # then one column per assignment
-    "moodle.csv": ["ID number", "Email address", "First name", "Last name"],     # then item, "item (Feedback)"
+    # then one column per assignment
+    "canvas.csv": ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
+    # then item, "item (Feedback)"
+    "moodle.csv": ["ID number", "Email address", "First name", "Last name"],
     f"gradescope_{NOTEBOOK}.csv": ["Name", "SID", "Email", "Score"],
 }
 
@@ -28,12 +30,14 @@ def generated_class(folder: Path):
         writer = csv.writer(file)
         writer.writerow(["SIS User ID", "Student", "Email address"])  # an LMS export's spelling
         for i in range(30):
-            writer.writerow([f"s{1000 + i}", f"Student{i:02d} Example", f"student{i:02d}@uni.example"])
-    gradebook = [{"file": f"lab1_s{1000 + i}.ipynb", "notebook": NOTEBOOK, "total": str(i % 10), "max": "9",
-                  "status": "graded"} for i in range(28)]
-    gradebook.append({"file": "lab1_s1003_late.ipynb", "notebook": NOTEBOOK, "total": "9", "max": "9",
+            writer.writerow([f"s{1000 + i}", f"Student{i:02d} Example",
+                             f"student{i:02d}@uni.example"])
+    gradebook = [{"file": f"lab1_s{1000 + i}.ipynb", "notebook": NOTEBOOK, "total": str(i % 10),
+                  "max": "9", "status": "graded"} for i in range(28)]
+    gradebook.append({"file": "lab1_s1003_late.ipynb", "notebook": NOTEBOOK, "total": "9",
+                      "max": "9", "status": "graded"})
+    gradebook.append({"file": "untitled.ipynb", "notebook": NOTEBOOK, "total": "5", "max": "9",
                       "status": "graded"})
-    gradebook.append({"file": "untitled.ipynb", "notebook": NOTEBOOK, "total": "5", "max": "9", "status": "graded"})
     return roster, gradebook
 
 
@@ -80,7 +84,8 @@ def test_a_roster_without_the_needed_columns_is_named(tmp_path):
 def test_a_file_pattern_in_the_roster_decides(tmp_path):
     student = lms.Student("17", "Ada Lovelace", "ada@uni.example", file="*lovelace*")
     assert lms.matches(student, "Lab 1 - LOVELACE, Ada.ipynb")
-    assert not lms.matches(student, "17.ipynb")  # the pattern, not the id, says which files are hers
+    # the pattern, not the id, says which files are hers
+    assert not lms.matches(student, "17.ipynb")
     assert lms.matches(lms.Student("17", "Ada Lovelace", "ada@uni.example"), "ada_lovelace.ipynb")
 
 
@@ -97,7 +102,8 @@ def test_written_answers_are_collected_side_by_side_and_merged_back(tmp_path):
         graded.append((file, NOTEBOOK, submission))
     (tmp_path / "feedback").mkdir()
     for file in answers:
-        (tmp_path / "feedback" / file.replace(".ipynb", ".md")).write_text(f"# Feedback on `{file}`\n")
+        feedback = tmp_path / "feedback" / file.replace(".ipynb", ".md")
+        feedback.write_text(f"# Feedback on `{file}`\n")
     [path] = written.collect(graded, ROOT / "notebooks", tmp_path, {"ada.ipynb": "Ada Lovelace"})
     rows = read(path)
     assert rows[0] == written.COLUMNS and rows[1][0] == written.MODEL_ANSWER
@@ -107,7 +113,8 @@ def test_written_answers_are_collected_side_by_side_and_merged_back(tmp_path):
     with open(tmp_path / "grades.csv", "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["file", "notebook", "01-dataset", "total", "max", "status"])
-        writer.writerows([["ada.ipynb", NOTEBOOK, "2", "2", "9", "graded"], ["bob.ipynb", NOTEBOOK, "1", "1", "9",
+        writer.writerows([["ada.ipynb", NOTEBOOK, "2", "2", "9", "graded"],
+                          ["bob.ipynb", NOTEBOOK, "1", "1", "9",
                                                                              "graded"]])
     rows[2][3], rows[2][5] = "1", "right idea; say why no line works"
     with open(path, "w", newline="") as file:

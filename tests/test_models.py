@@ -60,7 +60,8 @@ def test_cnn_parameter_count_matches_the_formula():
 
 def test_cnn_rejects_bad_settings():
     from helpers.models import CNN
-    for kwargs in ({"channels": []}, {"channels": [4], "kernel_size": 4}, {"channels": [4], "global_pool": "sum"}):
+    for kwargs in ({"channels": []}, {"channels": [4], "kernel_size": 4},
+                   {"channels": [4], "global_pool": "sum"}):
         with pytest.raises(ValueError):
             CNN(**kwargs)
 
@@ -81,6 +82,7 @@ def test_shown_path_is_relative_inside_the_repository_only(tmp_path):
     from helpers.settings import REPO_DATA_DIR, shown_path
     assert shown_path(REPO_DATA_DIR / "MNIST" / "raw") == "data/MNIST/raw"
     beside = REPO_DATA_DIR.parent.parent / "shared" / "data"
-    assert shown_path(beside) == ("../shared/data" if REPO_DATA_DIR.parent.parent != Path("/") else str(beside))
+    assert shown_path(beside) == ("../shared/data" if REPO_DATA_DIR.parent.parent != Path("/")
+                                  else str(beside))
     if not tmp_path.is_relative_to(REPO_DATA_DIR.parent.parent):  # elsewhere: shown as it is
         assert shown_path(tmp_path) == str(tmp_path)

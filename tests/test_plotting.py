@@ -37,6 +37,7 @@ def test_plot_decision_boundary_draws_the_half_probability_line():
 
 
 def test_plot_decision_boundary_skips_the_line_when_there_is_none():
-    ax = plot_decision_boundary(lambda p: torch.full((len(p),), 0.9), np.zeros((4, 2)), [0, 1, 0, 1], grid_size=20)
+    ax = plot_decision_boundary(lambda p: torch.full((len(p),), 0.9), np.zeros((4, 2)),
+                                [0, 1, 0, 1], grid_size=20)
     assert [0.5] not in contour_levels(ax)
     plt.close(ax.figure)

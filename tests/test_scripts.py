@@ -1,7 +1,9 @@
-"""Every script in scripts/ runs: a smoke test each, in a tiny mode (smoke mode, the suite's synthetic data).
+"""Every script in scripts/ runs: a smoke test each, in
+a tiny mode (smoke mode, the suite's synthetic data).
 
-coursework.py, grading_samples.py and svhn_time_budget.py are run by test_coursework.py, test_grade.py and
-test_script_svhn_time_budget.py; the others here. A new script needs a test that names it (checked below).
+coursework.py, grading_samples.py and svhn_time_budget.py are run by test_coursework.py,
+test_grade.py and test_script_svhn_time_budget.py; the others here. A new script needs a test that
+names it (checked below).
 """
 
 from pathlib import Path
@@ -22,9 +24,11 @@ def test_every_script_has_a_test_that_runs_it(script):
 
 
 def test_benchmark_mnist_loader_runs(capsys):
-    assert benchmark_mnist_loader.main(["--repeats", "1"]) in (0, 1)  # 0 when its speed targets are met
+    # 0 when its speed targets are met
+    assert benchmark_mnist_loader.main(["--repeats", "1"]) in (0, 1)
     out = capsys.readouterr().out
-    assert "SYNTHETIC" in out and "TensorLoader / pure compute" in out and "seed-style / TensorLoader" in out
+    assert ("SYNTHETIC" in out and "TensorLoader / pure compute" in out
+            and "seed-style / TensorLoader" in out)
 
 
 def test_digits_mlp_selection_runs(tmp_path, capsys):
@@ -46,10 +50,11 @@ def test_svhn_sample_check_runs(tmp_path, capsys):
 
 
 def test_notebook_04_trains_the_model_and_recipe_in_helpers():
-    """svhn_sample_check.py trains helpers.recipes' SVHN_MODEL_CONFIG with SVHN_RECIPE; notebook 04's parameters
-    cell imports the same two (no copy of the values that could drift)."""
+    """svhn_sample_check.py trains helpers.recipes' SVHN_MODEL_CONFIG with SVHN_RECIPE; notebook
+    04's parameters cell imports the same two (no copy of the values that could drift)."""
     notebook = nbformat.read(ROOT / "notebooks" / "04_svhn_cnn.ipynb", as_version=4)
-    parameters = next(c.source for c in notebook.cells if "SMOKE = helpers.smoke_mode()" in c.source)
+    parameters = next(c.source for c in notebook.cells
+                      if "SMOKE = helpers.smoke_mode()" in c.source)
     assert "from helpers.recipes import SVHN_MODEL_CONFIG, SVHN_RECIPE" in parameters
     assert "MODEL_CONFIG, RECIPE = SVHN_MODEL_CONFIG, SVHN_RECIPE" in parameters
 

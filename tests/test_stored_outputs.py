@@ -1,8 +1,9 @@
 """Stored outputs a reader can trust.
 
-The notebooks are stored executed (`make notebooks`), so what a reader sees before running anything must be what
-that run produced: no frozen progress bar ("0%| | 0/1287") or widget that renders only live, no path of the machine
-that stored it, no output of a smoke run. (Numbers in the text: tests/test_lesson_text.py.)
+The notebooks are stored executed (`make notebooks`), so what a reader sees before running anything
+must be what that run produced: no frozen progress bar ("0%| | 0/1287") or widget that renders only
+live, no path of the machine that stored it, no output of a smoke run. (Numbers in the text:
+tests/test_lesson_text.py.)
 """
 
 import re
@@ -17,8 +18,8 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 STALE_OUTPUT = {
     "a progress bar frozen at 0%": re.compile(r"(?<![\d.])0%\|"),
-    "an absolute path of the machine that stored it": re.compile(r"(?<![\w.~-])(/work/|/root/|/home/|/tmp/|/Users/"
-                                                                 r"|[A-Z]:\\\\?[A-Za-z])"),
+    "an absolute path of the machine that stored it":
+        re.compile(r"(?<![\w.~-])(/work/|/root/|/home/|/tmp/|/Users/|[A-Z]:\\\\?[A-Za-z])"),
     "output of a smoke run": re.compile(r"smoke run: tiny data"),  # helpers.environment_line()
 }
 
@@ -48,9 +49,12 @@ def test_no_stale_output_is_stored(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_widget_is_stored(path):
-    """A widget renders only with its live kernel: a reader of the stored notebook sees "Loading widget..."."""
+    """A widget renders only with its live kernel: a reader
+    of the stored notebook sees "Loading widget..."."""
     notebook = nbformat.read(path, as_version=4)
-    widgets = [index for index, cell in enumerate(notebook.cells) for output in cell.get("outputs", [])
+    widgets = [index for index, cell in enumerate(notebook.cells)
+               for output in cell.get("outputs", [])
                if WIDGET_MIME in output.get("data", {})]
-    assert not widgets, f"{path.name}: cells {widgets} store widget outputs (e.g. a tqdm.notebook bar)"
+    assert not widgets, (f"{path.name}: cells {widgets} store widget outputs "
+                         "(e.g. a tqdm.notebook bar)")
     assert "widgets" not in notebook.metadata, f"{path.name} stores widget state in its metadata"

@@ -33,7 +33,8 @@ def test_seed_everything_gives_identical_results_twice():
     import numpy as np
 
     def draw():
-        return random.random(), np.random.rand(), torch.rand(3).tolist(), MLP([2, 3, 1]).net[0].weight.tolist()
+        return (random.random(), np.random.rand(), torch.rand(3).tolist(),
+                MLP([2, 3, 1]).net[0].weight.tolist())
 
     seed_everything(123)
     first = draw()
@@ -71,7 +72,8 @@ def test_predict_labels_binary_and_multiclass():
 def test_fit_history_keys_lengths_and_learning():
     train_loader, val_loader = loaders()
     model, optimizer = new_run()
-    history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer, epochs=5, progress=False)
+    history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer, epochs=5,
+                  progress=False)
     for key in HISTORY_KEYS:
         assert len(history[key]) == 5, key
     assert history["epoch"] == [1, 2, 3, 4, 5]
@@ -87,7 +89,8 @@ def test_fit_is_reproducible_with_the_same_seed():
     histories = []
     for _ in range(2):
         model, optimizer = new_run(seed=3)
-        histories.append(fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=3, progress=False))
+        histories.append(fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=3,
+                             progress=False))
     assert histories[0]["val_loss"] == histories[1]["val_loss"]
     assert histories[0]["train_acc"] == histories[1]["train_acc"]
 
@@ -109,8 +112,8 @@ def test_binary_targets_with_bce():
     loader = DataLoader(TensorDataset(points, labels.float()[:, None]), batch_size=32)
     seed_everything(0)
     model = MLP([2, 8, 1])
-    history = fit(model, loader, loader, nn.BCEWithLogitsLoss(), torch.optim.Adam(model.parameters(), 0.05), 4,
-                  progress=False)
+    history = fit(model, loader, loader, nn.BCEWithLogitsLoss(),
+                  torch.optim.Adam(model.parameters(), 0.05), 4, progress=False)
     assert history["val_acc"][-1] > 0.9
 
 
@@ -118,19 +121,22 @@ def test_early_stopping_and_restore_best():
     train_loader, val_loader = loaders()
     model, _ = new_run()
     # a learning rate far too high makes the validation loss stop improving quickly
-    optimizer = torch.optim.SGD(model.parameters(), lr=5.0)  # (50 makes the loss overflow: a non-finite stop)
-    history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer, epochs=50, patience=2,
-                  restore_best=True, progress=False)
+    # (50 makes the loss overflow: a non-finite stop)
+    optimizer = torch.optim.SGD(model.parameters(), lr=5.0)
+    history = fit(model, train_loader, val_loader, nn.CrossEntropyLoss(), optimizer, epochs=50,
+                  patience=2, restore_best=True, progress=False)
     assert history["stopped_early"]
     assert len(history["epoch"]) == history["best_epoch"] + 2
-    assert evaluate(model, val_loader, nn.CrossEntropyLoss())[0] == pytest.approx(history["best_val_loss"])
+    assert (evaluate(model, val_loader, nn.CrossEntropyLoss())[0]
+            == pytest.approx(history["best_val_loss"]))
 
 
 def test_checkpoint_is_loadable_with_weights_only(tmp_path):
     path = tmp_path / "run" / "checkpoint.pt"
     model, optimizer = new_run()
-    history = fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=3, checkpoint_path=path,
-                  config={"model": "MLP([2, 8, 2])", "lr": 0.05}, progress=False)
+    history = fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=3,
+                  checkpoint_path=path, config={"model": "MLP([2, 8, 2])", "lr": 0.05},
+                  progress=False)
     fresh, _ = new_run(seed=99)
     checkpoint = load_checkpoint(path, fresh)  # torch.load(weights_only=True) inside
     assert checkpoint["config"] == {"model": "MLP([2, 8, 2])", "lr": 0.05}
@@ -143,14 +149,17 @@ def test_checkpoint_is_loadable_with_weights_only(tmp_path):
 
 def test_resume_continues_exactly_where_it_stopped(tmp_path):
     straight_model, optimizer = new_run()
-    straight = fit(straight_model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=4, progress=False)
+    straight = fit(straight_model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=4,
+                   progress=False)
 
     path = tmp_path / "checkpoint.pt"
     model, optimizer = new_run()
-    fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=2, checkpoint_path=path, progress=False)
-    model, optimizer = new_run(seed=42)  # a "new session": different starting weights, restored from the file
-    resumed = fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=4, checkpoint_path=path,
-                  resume=True, progress=False)
+    fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=2, checkpoint_path=path,
+        progress=False)
+    # a "new session": different starting weights, restored from the file
+    model, optimizer = new_run(seed=42)
+    resumed = fit(model, *loaders(), nn.CrossEntropyLoss(), optimizer, epochs=4,
+                  checkpoint_path=path, resume=True, progress=False)
     assert resumed["epoch"] == [1, 2, 3, 4]
     assert resumed["val_loss"] == pytest.approx(straight["val_loss"])
     for key, value in straight_model.state_dict().items():
@@ -158,7 +167,8 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
 
 
 class InterruptAfter:
-    """A loss function that raises KeyboardInterrupt on its n-th training call, like Ctrl-C would."""
+    """A loss function that raises KeyboardInterrupt
+    on its n-th training call, like Ctrl-C would."""
 
     def __init__(self, n):
         self.calls, self.n, self.loss = 0, n, nn.CrossEntropyLoss()
@@ -176,8 +186,8 @@ def test_keyboard_interrupt_keeps_history_and_checkpoint(tmp_path, capsys):
     train_loader, val_loader = loaders()
     model, optimizer = new_run()
     batches = len(train_loader)
-    history = fit(model, train_loader, val_loader, InterruptAfter(2 * batches + 3), optimizer, epochs=5,
-                  checkpoint_path=path, progress=False)
+    history = fit(model, train_loader, val_loader, InterruptAfter(2 * batches + 3), optimizer,
+                  epochs=5, checkpoint_path=path, progress=False)
     assert history["interrupted"]
     assert history["epoch"] == [1, 2]
     assert "Interrupted after 2" in capsys.readouterr().out
@@ -198,16 +208,19 @@ def test_load_checkpoint_errors_name_the_file(tmp_path):
 
 
 def test_checkpoint_stores_and_restores_the_gpu_random_states(tmp_path, monkeypatch):
-    """Exact resume on a GPU needs its generators too (checked with a stand-in CUDA: there is no GPU in CI)."""
+    """Exact resume on a GPU needs its generators too
+    (checked with a stand-in CUDA: there is no GPU in CI)."""
     from helpers import training
 
     restored = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [torch.arange(8, dtype=torch.uint8)])
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all",
+                        lambda: [torch.arange(8, dtype=torch.uint8)])
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
     training.save_checkpoint(tmp_path / "checkpoint.pt", rng_state=training._rng_states())
-    training._set_rng_states(load_checkpoint(tmp_path / "checkpoint.pt")["rng_state"])  # weights_only=True
+    # weights_only=True
+    training._set_rng_states(load_checkpoint(tmp_path / "checkpoint.pt")["rng_state"])
     assert len(restored) == 1 and torch.equal(restored[0][0], torch.arange(8, dtype=torch.uint8))
 
 
