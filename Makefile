@@ -16,7 +16,7 @@ CONSTRAINTS ?= constraints.txt
 TORCH_INDEX ?=
 PIP_C       := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: lab test notebooks data student grade setup constraints clean-venv site slides check-site
+.PHONY: lab test test-fast notebooks data student grade setup constraints clean-venv site slides check-site
 
 setup: $(STAMP)
 
@@ -42,8 +42,19 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
+# The whole suite, in parallel on every core (pytest-xdist: one worker runs all cells of a notebook,
+# see conftest.py). One file: `make test PYTEST_ARGS=tests/test_lint.py`; one process: TEST_JOBS=0.
+TEST_JOBS ?= auto
 test: $(STAMP)
-	HELPERS_SMOKE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	HELPERS_SMOKE=1 $(BIN)/python -m pytest -n $(TEST_JOBS) --maxprocesses=8 $(PYTEST_ARGS)
+
+# The edit-test loop: tests/ without the tests marked slow (no notebook, kernel, browser, sandbox or
+# script run); conftest.py fails a test that starts one of those without the mark. In one process:
+# on 2 cores a second worker costs more (its own imports and collection) than it saves; on many
+# cores try FAST_JOBS=auto.
+FAST_JOBS ?= 0
+test-fast: $(STAMP)
+	HELPERS_SMOKE=1 $(BIN)/python -m pytest -m "not slow" -n $(FAST_JOBS) tests $(PYTEST_ARGS)
 
 # Re-execute notebooks in place in full mode: this is how their stored outputs are made.
 # MNIST/SVHN are read from $HELPERS_DATA (default data/), e.g. `HELPERS_DATA=/srv/course-data make notebooks`.

@@ -2,6 +2,7 @@
 design exercise on the 8x8 digits (notebook 02). Each check passes the reference answer and fails the
 classic wrong ones with a message that says what is wrong."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -61,6 +62,7 @@ def small_mlp():
     return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
+@pytest.mark.slow   # trains two models
 def test_the_design_check_passes_a_small_mlp_on_validation_and_a_small_cnn_on_test(capsys):
     assert checks.check_digits_design(small_mlp, train)
     assert checks.check_digits_design(small_cnn, train, split="test")

@@ -65,6 +65,7 @@ def test_student_copy_has_no_solutions_and_no_outputs(path):
     assert len(notebook.cells) == len(instructor.cells) - len(hidden_checks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.name)
 def test_student_copy_runs_up_to_the_first_stub_and_fails_there(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)

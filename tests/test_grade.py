@@ -113,6 +113,7 @@ def hashes(folder: Path) -> dict:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow   # kernels in a process pool
 def test_grading_a_folder_of_submissions(tmp_path):
     """Right, partly wrong, crashing, looping, not attempted, deleted cells, renamed, hostile, a kernel crash,
     not a notebook: every exercise gets its expected result, and the submissions folder is left as it was."""

@@ -3,6 +3,7 @@
 import matplotlib
 
 matplotlib.use("Agg")
+import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
@@ -55,6 +56,7 @@ def test_run_summary_names_the_best_epoch():
             == "3 epochs in 34 s; best validation accuracy 98.9% at epoch 2; stopped early")
 
 
+@pytest.mark.slow   # a benchmark script, in its tiny mode
 def test_benchmark_live_curves_runs(capsys):
     """On the suite's synthetic MNIST (smoke mode): the script's code path, not its numbers."""
     from scripts import benchmark_live_curves

@@ -58,6 +58,7 @@ def test_playground_figure_draws_boundary_and_loss_curve():
     plt.close(fig)
 
 
+@pytest.mark.slow   # a benchmark script, in its tiny mode
 def test_benchmark_playground_runs(capsys):
     from scripts import benchmark_playground
 
@@ -88,6 +89,7 @@ def test_the_playground_redraws_one_figure():
     assert playground.png(epochs=10).startswith(b"\x89PNG")
 
 
+@pytest.mark.slow   # JupyterLab and Chromium
 def test_benchmark_playground_browser_runs(tmp_path, capsys):
     """JupyterLab and headless Chromium, one change per control; skipped where Playwright or Chromium is missing
     (the `browser` extra and /usr/bin/chromium)."""

@@ -128,6 +128,7 @@ def test_notebook_was_stored_in_full_mode_with_visible_smoke_switch(path):
     assert any("nbval-check-output" in c.metadata.get("tags", []) for c in code_cells)
 
 
+@pytest.mark.slow   # a venv, pip, a kernel
 def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_path):
     """As in Colab: `pip install` of the repository (no checkout on sys.path, no data/ folder), then
     notebook 01 run from elsewhere. Cheap: a fresh venv sees this environment's site-packages through a

@@ -72,6 +72,7 @@ def hostile_submissions(folder: Path, port: int) -> None:
         (folder / name).write_text(grading_samples.nbformat.writes(notebook))
 
 
+@pytest.mark.slow   # kernels in the sandbox
 @needs_bwrap
 def test_hostile_submissions_are_contained(tmp_path):
     port, accepted, stop = listening_socket()
@@ -103,6 +104,7 @@ def test_hostile_submissions_are_contained(tmp_path):
     assert [g.status for g in graded] == ["graded", "graded"]
 
 
+@pytest.mark.slow   # a kernel
 def test_sandbox_none_grades_a_well_behaved_submission(tmp_path):
     submissions = tmp_path / "submissions"
     grading_samples.write_samples(submissions, only=["correct.ipynb"])

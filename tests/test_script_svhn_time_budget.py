@@ -1,22 +1,30 @@
 """scripts/svhn_time_budget.py: runs notebook 04 in a fresh kernel and records what each part took."""
 
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
+
+import pytest
+
+from helpers.settings import CACHE_ENV, SMOKE_ENV, SVHN_ENV
+from scripts import svhn_time_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 STORED = ROOT / "docs" / "svhn_time_budget.json"
 
 
-def test_smoke_run_records_the_whole_notebook_and_its_timed_parts(tmp_path):
+@pytest.mark.slow   # notebook 04 in a fresh kernel
+def test_smoke_run_records_the_whole_notebook_and_its_timed_parts(tmp_path, monkeypatch):
     """A real run in smoke mode (tiny synthetic files): the same code path as the measurement on
-    official-sized files, minus the size. The stored measurement in docs/ is not touched."""
+    official-sized files, minus the size. The stored measurement in docs/ is not touched. The
+    script's main() runs in this process (its kernel is a fresh one): the switches it sets for its
+    kernel are put back afterwards."""
+    for switch in (SVHN_ENV, CACHE_ENV, SMOKE_ENV, "MPLBACKEND"):
+        monkeypatch.setenv(switch, os.environ.get(switch, ""))  # restored after the test
     output = tmp_path / "timing.json"
     stored = STORED
     before = stored.read_bytes() if stored.exists() else None
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "svhn_time_budget.py"), "--smoke", "--output", str(output)],
-                   check=True, capture_output=True, timeout=600)
+    assert svhn_time_budget.main(["--smoke", "--output", str(output)]) == 0
     result = json.loads(output.read_text())
     assert (result["n_train_file"], result["n_test_file"]) == (300, 100)
     assert set(result["parts"]) == {"ablations", "final model", "test", "everything else"}

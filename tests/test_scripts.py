@@ -23,6 +23,7 @@ def test_every_script_has_a_test_that_runs_it(script):
     assert any(script in test.read_text() for test in (ROOT / "tests").glob("test_*.py")), script
 
 
+@pytest.mark.slow   # a benchmark script, in its tiny mode
 def test_benchmark_mnist_loader_runs(capsys):
     # 0 when its speed targets are met
     assert benchmark_mnist_loader.main(["--repeats", "1"]) in (0, 1)
@@ -42,6 +43,7 @@ def test_digits_mlp_selection_runs(tmp_path, capsys):
     assert lines[0] == "recipe,models,augmented,seed,held_out_rows,error" and len(lines) == 1 + 4
 
 
+@pytest.mark.slow   # a benchmark script, in its tiny mode
 def test_svhn_sample_check_runs(tmp_path, capsys):
     folder = write_synthetic_svhn(folder=tmp_path / "svhn", n_train=200, n_test=50)
     assert svhn_sample_check.main([str(folder), "--epochs", "1", "--threads", "1"]) == 0
