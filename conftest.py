@@ -33,8 +33,9 @@ PENDING = ".synthetic-data-pending"
 
 
 def pytest_configure(config):
-    """Point HELPERS_DATA at a fresh folder holding small synthetic datasets in the official formats,
-    so that the notebooks' real loading code (torchvision and helpers.data) runs in smoke mode.
+    """Point HELPERS_DATA at a fresh folder holding small synthetic datasets in the official
+    formats, so that the notebooks' real loading code (torchvision and helpers.data) runs in smoke
+    mode.
 
     Under pytest-xdist (``-n``) the main process only makes the folder: the first worker writes
     the datasets (the others wait for it), so that the main process never imports PyTorch and
@@ -78,9 +79,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _seeded_torch():
-    """Every test starts from the same random state, whatever ran before it: a model built inside a test
-    gets the same initial weights in every run and in any test order (a fresh clone once drew a rare
-    initialisation that a 30-step learning check could not bring down in time)."""
+    """Every test starts from the same random state, whatever ran before it: a model built inside a
+    test gets the same initial weights in every run and in any test order (a fresh clone once drew a
+    rare initialisation that a 30-step learning check could not bring down in time)."""
     import torch
 
     torch.manual_seed(0)

@@ -1,8 +1,8 @@
-"""Every bad input and fault of docs/bad_inputs.md, with the behaviour it must get: a clear error that names
-the file or argument and what to do, nothing half-written left behind, nothing lost.
+"""Every bad input and fault of docs/bad_inputs.md, with the behaviour it must get: a clear error
+that names the file or argument and what to do, nothing half-written left behind, nothing lost.
 
-Each row of the table names its test here (test_every_row_of_the_table_has_its_test checks that). No test
-touches the network: an "offline" download talks to a local socket that never answers.
+Each row of the table names its test here (test_every_row_of_the_table_has_its_test checks that). No
+test touches the network: an "offline" download talks to a local socket that never answers.
 """
 
 import os
@@ -23,8 +23,8 @@ from torch import nn
 from torchvision.datasets import MNIST, SVHN
 
 from helpers import cache, checks, settings
-from helpers.data import (CorruptDatasetError, DatasetNotFoundError, downloads, ensure_mnist, load_mnist_splits,
-                          load_svhn_splits)
+from helpers.data import (CorruptDatasetError, DatasetNotFoundError, downloads, ensure_mnist,
+                          load_mnist_splits, load_svhn_splits)
 from helpers.data.mnist import write_synthetic_mnist
 from helpers.data.svhn import write_synthetic_svhn
 from helpers.models import CNN, MLP
@@ -35,7 +35,8 @@ TABLE = ROOT / "docs" / "bad_inputs.md"
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Temporary or partial files anywhere under ``folder`` (what an interrupted write would leave)."""
+    """Temporary or partial files anywhere under
+    ``folder`` (what an interrupted write would leave)."""
     return sorted(p.name for p in folder.rglob("*") if p.name.startswith(".") or "partial" in p.name
                   or p.suffix == ".tmp")
 
@@ -48,7 +49,7 @@ def test_every_row_of_the_table_has_its_test():
     assert not missing, f"rows of {TABLE.name} without a test: {missing}"
 
 
-# --- datasets --------------------------------------------------------------------------------------------
+# --- datasets -------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -66,11 +67,13 @@ def silent_server(monkeypatch):
 def test_missing_files_offline_fail_in_seconds(tmp_path, monkeypatch, silent_server, dataset):
     if dataset == "mnist":
         monkeypatch.setattr(MNIST, "mirrors", [silent_server, silent_server])
-        load, folder, names = (lambda: load_mnist_splits(root=tmp_path)), tmp_path / "MNIST" / "raw", ["t10k-"]
+        load, folder, names = ((lambda: load_mnist_splits(root=tmp_path)),
+                               tmp_path / "MNIST" / "raw", ["t10k-"])
     else:
         monkeypatch.setattr(SVHN, "split_list", {k: (silent_server + v[1], v[1], v[2])
                                                   for k, v in SVHN.split_list.items()})
-        load, folder, names = (lambda: load_svhn_splits(root=tmp_path)), tmp_path / "SVHN", ["train_32x32.mat"]
+        load, folder, names = ((lambda: load_svhn_splits(root=tmp_path)), tmp_path / "SVHN",
+                               ["train_32x32.mat"])
     started = time.perf_counter()
     with pytest.raises(DatasetNotFoundError) as error:
         load()
@@ -81,13 +84,15 @@ def test_missing_files_offline_fail_in_seconds(tmp_path, monkeypatch, silent_ser
 
 
 def html_page(path: Path) -> None:
-    path.write_bytes(b"<!DOCTYPE html>\n<html><head><title>Sign in to the campus network</title></head></html>")
+    path.write_bytes(b"<!DOCTYPE html>\n<html><head><title>Sign in to the campus "
+                     b"network</title></head></html>")
 
 
 @pytest.mark.parametrize("fault", ["corrupt", "truncated", "wrong-content", "html"])
 def test_mnist_bad_file_is_named_and_nothing_is_extracted(tmp_path, fault):
     folder = write_synthetic_mnist(tmp_path, n_train=100, n_test=50)
-    bad = folder / "t10k-labels-idx1-ubyte.gz"  # the last file checked: the message must name it, not the first
+    # the last file checked: the message must name it, not the first
+    bad = folder / "t10k-labels-idx1-ubyte.gz"
     if fault == "corrupt":
         bad.write_bytes(os.urandom(bad.stat().st_size))
     elif fault == "truncated":
@@ -97,7 +102,8 @@ def test_mnist_bad_file_is_named_and_nothing_is_extracted(tmp_path, fault):
     else:
         html_page(bad)
     with pytest.raises(CorruptDatasetError, match="MNIST/raw/t10k-labels-idx1-ubyte.gz") as error:
-        load_mnist_splits(root=tmp_path)  # (paths may be shown relative to the checkout: match the tail)
+        # (paths may be shown relative to the checkout: match the tail)
+        load_mnist_splits(root=tmp_path)
     assert ("web page" in str(error.value)) == (fault == "html") and "Delete it" in str(error.value)
     assert not (folder / "t10k-labels-idx1-ubyte").exists() and leftovers(tmp_path) == []
 
@@ -105,8 +111,9 @@ def test_mnist_bad_file_is_named_and_nothing_is_extracted(tmp_path, fault):
 def svhn_content(fault):
     """A .mat content for ``fault``; None: write something that is not a .mat file."""
     rng = np.random.default_rng(0)
-    images, labels = rng.integers(0, 256, (32, 32, 3, 20), dtype=np.uint8), np.arange(20).reshape(20, 1) % 10 + 1
-    return {"wrong-variables": {"images": images, "labels": labels},       # e.g. another dataset's .mat
+    images, labels = (rng.integers(0, 256, (32, 32, 3, 20), dtype=np.uint8),
+                      np.arange(20).reshape(20, 1) % 10 + 1)
+    return {"wrong-variables": {"images": images, "labels": labels},  # e.g. another dataset's .mat
             "wrong-shape": {"X": images[:28, :28, 0], "y": labels},         # grey 28x28: MNIST-like
             "labels-out-of-range": {"X": images, "y": labels - 1},           # 0..9 instead of 1..10
             }.get(fault)
@@ -127,7 +134,8 @@ def test_svhn_bad_file_is_named_with_its_problem(tmp_path, fault, problem):
     else:
         html_page(bad)
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "(?s).*checksum")  # a non-official checksum only warns: SVHN samples
+        # a non-official checksum only warns: SVHN samples
+        warnings.filterwarnings("ignore", "(?s).*checksum")
         with pytest.raises(CorruptDatasetError) as error:
             load_svhn_splits(root=tmp_path)
     assert "SVHN/train_32x32.mat" in str(error.value) and problem in str(error.value)
@@ -146,10 +154,12 @@ def test_helpers_data_that_is_not_a_folder_is_named(tmp_path, monkeypatch, kind)
 
 
 def test_read_only_helpers_data_says_what_to_do(tmp_path, monkeypatch):
-    folder = write_synthetic_mnist(tmp_path, n_train=100, n_test=50)  # the .gz files only: nothing extracted yet
+    # the .gz files only: nothing extracted yet
+    folder = write_synthetic_mnist(tmp_path, n_train=100, n_test=50)
     monkeypatch.setenv("HELPERS_DATA", str(tmp_path))
 
-    def read_only(*args, **kwargs):  # as mkstemp fails in a read-only folder (simulated: root ignores modes)
+    def read_only(*args, **kwargs):
+        # as mkstemp fails in a read-only folder (simulated: root ignores modes)
         raise PermissionError(13, "Permission denied", str(folder))
 
     monkeypatch.setattr(settings.tempfile, "mkstemp", read_only)
@@ -160,7 +170,7 @@ def test_read_only_helpers_data_says_what_to_do(tmp_path, monkeypatch):
     assert ensure_mnist(root=tmp_path) == folder  # nothing was lost: it works once writable
 
 
-# --- the run cache ---------------------------------------------------------------------------------------
+# --- the run cache --------------------------------------------------------------------------------
 
 
 def compute():
@@ -176,7 +186,8 @@ def test_damaged_cache_entry_is_recomputed_with_a_warning(tmp_path, damage):
     else:  # an entry of another configuration under this name (a copied or renamed file)
         entry.write_text(entry.read_text().replace('"lr": 0.1', '"lr": 0.2'))
     with pytest.warns(UserWarning, match=re.escape(str(entry))):
-        assert cache.cached_run("run", {"lr": 0.1}, compute, folder=tmp_path) == {"acc": 0.75, "cached": False}
+        assert (cache.cached_run("run", {"lr": 0.1}, compute, folder=tmp_path)
+                == {"acc": 0.75, "cached": False})
     assert cache.cached_run("run", {"lr": 0.1}, compute, folder=tmp_path)["cached"] is True
 
 
@@ -186,7 +197,8 @@ def test_read_only_cache_folder_costs_only_speed(tmp_path, monkeypatch):
 
     monkeypatch.setattr(settings.tempfile, "mkstemp", read_only)
     with pytest.warns(UserWarning, match="HELPERS_CACHE"):
-        assert cache.cached_run("run", {}, compute, folder=tmp_path) == {"acc": 0.75, "cached": False}
+        assert (cache.cached_run("run", {}, compute, folder=tmp_path)
+                == {"acc": 0.75, "cached": False})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -209,20 +221,23 @@ def test_process_killed_mid_write_keeps_the_old_entry(tmp_path):
     cache.cached_run("run", {}, compute, folder=tmp_path)
     (entry,) = tmp_path.glob("run-*.json")
     before = entry.read_text()
-    done = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path)], cwd=ROOT, timeout=60)
+    done = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path)], cwd=ROOT,
+                          timeout=60)
     assert done.returncode == -signal.SIGKILL
-    assert entry.read_text() == before  # the old entry is intact; the torn temporary file is never read
+    # the old entry is intact; the torn temporary file is never read
+    assert entry.read_text() == before
     assert cache.cached_run("run", {}, compute, folder=tmp_path) == {"acc": 0.75, "cached": True}
 
 
-# --- checkpoints and training ----------------------------------------------------------------------------
+# --- checkpoints and training ---------------------------------------------------------------------
 
 
 def toy_run(seed=0, lr=0.05):
     generator = torch.Generator().manual_seed(0)
     labels = torch.arange(96) % 2
     points = torch.randn(96, 2, generator=generator) + 2.0 * labels[:, None] - 1.0
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels), batch_size=16, shuffle=True)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels),
+                                         batch_size=16, shuffle=True)
     seed_everything(seed)
     model = MLP([2, 8, 2], dropout=0.1)
     return model, torch.optim.Adam(model.parameters(), lr=lr), loader
@@ -271,7 +286,8 @@ def test_malicious_checkpoint_runs_no_code(tmp_path):
 
 
 class Exploding:
-    """Cross-entropy that turns nan on the ``n``-th training batch, like a learning rate far too high."""
+    """Cross-entropy that turns nan on the ``n``-th
+    training batch, like a learning rate far too high."""
 
     def __init__(self, n):
         self.calls, self.n = 0, n
@@ -284,9 +300,11 @@ class Exploding:
 
 def test_nan_loss_stops_with_where_and_why_keeping_the_best_weights(tmp_path, capsys):
     path = tmp_path / "run.pt"
-    model, history = train(path, epochs=5, loss_fn=Exploding(2 * 6 + 3))  # 6 batches per epoch: epoch 3, batch 3
+    # 6 batches per epoch: epoch 3, batch 3
+    model, history = train(path, epochs=5, loss_fn=Exploding(2 * 6 + 3))
     printed = capsys.readouterr().out
-    assert "epoch 3, batch 3 of 6" in printed and "learning rate" in printed and "normalised" in printed
+    assert ("epoch 3, batch 3 of 6" in printed and "learning rate" in printed
+            and "normalised" in printed)
     assert history["epoch"] == [1, 2] and history["non_finite"].startswith("epoch 3, batch 3")
     best = load_checkpoint(path)["best_model"]
     assert all(torch.equal(model.state_dict()[k], v) for k, v in best.items())
@@ -309,9 +327,11 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_result(tmp_path):
     path = tmp_path / "run.pt"
     _, interrupted = train(path, epochs=4, loss_fn=InterruptAt(2 * 6 + 2))
     assert interrupted["interrupted"] and interrupted["epoch"] == [1, 2]
-    model, resumed = train(path, epochs=4, resume=True, seed=99)  # a new session, other initial weights
+    # a new session, other initial weights
+    model, resumed = train(path, epochs=4, resume=True, seed=99)
     assert resumed["val_loss"] == straight["val_loss"]
-    assert all(torch.equal(model.state_dict()[k], v) for k, v in straight_model.state_dict().items())
+    assert all(torch.equal(model.state_dict()[k], v)
+               for k, v in straight_model.state_dict().items())
 
 
 @pytest.mark.parametrize("model, shape", [(MLP([784, 32, 10]), (4, 1, 28, 28)),
@@ -331,23 +351,27 @@ from helpers.training import fit, seed_everything
 seed_everything(7)
 points = torch.randn(128, 2)
 labels = (points.norm(dim=1) > 1).long()
-loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels), batch_size=16, shuffle=True)
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels), batch_size=16,
+                                     shuffle=True)
 model = MLP([2, 16, 2], dropout=0.2)
-history = fit(model, loader, loader, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()), 3, progress=False)
+history = fit(model, loader, loader, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()), 3,
+              progress=False)
 print(json.dumps({k: history[k] for k in ("train_loss", "train_acc", "val_loss", "val_acc")}))
 """
 
 
 @pytest.mark.slow   # two Pythons with PyTorch
 def test_same_seed_in_fresh_processes_gives_the_same_history():
-    runs = [subprocess.Popen([sys.executable, "-c", SAME_SEED], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONHASHSEED": str(seed)}) for seed in (1, 2)]  # side by side
+    # side by side
+    runs = [subprocess.Popen([sys.executable, "-c", SAME_SEED], cwd=ROOT, stdout=subprocess.PIPE,
+                             text=True, env={**os.environ, "PYTHONHASHSEED": str(seed)})
+            for seed in (1, 2)]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert all(run.returncode == 0 for run in runs)
     assert outputs[0] == outputs[1] and "train_loss" in outputs[0]
 
 
-# --- the exercises' self-checks --------------------------------------------------------------------------
+# --- the exercises' self-checks -------------------------------------------------------------------
 
 
 def forever(*args):
@@ -364,13 +388,16 @@ STUDENT_ANSWERS = {"returns-none": lambda *args: None, "wrong-shape": lambda *ar
 
 
 @pytest.mark.parametrize("answer", list(STUDENT_ANSWERS))
-@pytest.mark.parametrize("check", ["check_polar", "check_nll", "check_channel_stats", "check_conv_output_size"])
+@pytest.mark.parametrize("check", ["check_polar", "check_nll", "check_channel_stats",
+                                   "check_conv_output_size"])
 def test_self_check_answers_a_broken_function_with_not_yet(capsys, monkeypatch, check, answer):
     if answer == "loops-forever":
-        assert hasattr(checks, "TIME_LIMIT"), "the self-checks have no time limit: this check would hang"
+        assert hasattr(checks, "TIME_LIMIT"), (
+            "the self-checks have no time limit: this check would hang")
         monkeypatch.setattr(checks.core, "TIME_LIMIT", 0.25)
     started = time.perf_counter()
     verdict = getattr(checks, check)(STUDENT_ANSWERS[answer])
     printed = capsys.readouterr().out
-    assert not verdict and printed.startswith("NOT YET") and " — " in printed, printed  # "NOT YET: what — hint"
+    # "NOT YET: what — hint"
+    assert not verdict and printed.startswith("NOT YET") and " — " in printed, printed
     assert "Traceback" not in printed and time.perf_counter() - started < 30

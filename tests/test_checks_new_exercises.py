@@ -1,6 +1,6 @@
-"""The two exercises that ask for more than one function: the confusion matrix (notebook 03) and the open
-design exercise on the 8x8 digits (notebook 02). Each check passes the reference answer and fails the
-classic wrong ones with a message that says what is wrong."""
+"""The two exercises that ask for more than one function: the confusion matrix (notebook 03) and the
+open design exercise on the 8x8 digits (notebook 02). Each check passes the reference answer and
+fails the classic wrong ones with a message that says what is wrong."""
 
 import pytest
 import torch
@@ -26,7 +26,8 @@ def most_confused(matrix):
 
 
 def test_the_confusion_matrix_check_passes_the_reference_and_names_a_transposed_matrix(capsys):
-    assert checks.check_confusion_matrix(confusion_matrix, per_class_recall, most_confused, strict=True)
+    assert checks.check_confusion_matrix(confusion_matrix, per_class_recall, most_confused,
+                                         strict=True)
     assert capsys.readouterr().out.count("PASSED") == 3
 
     def transposed(predictions, labels, num_classes):
@@ -36,14 +37,16 @@ def test_the_confusion_matrix_check_passes_the_reference_and_names_a_transposed_
 
 
 def test_the_confusion_matrix_check_fails_a_recall_over_columns(capsys):
-    assert not checks.check_confusion_matrix(confusion_matrix, lambda m: m.diagonal() / m.sum(dim=0),
+    assert not checks.check_confusion_matrix(confusion_matrix,
+                                             lambda m: m.diagonal() / m.sum(dim=0),
                                              most_confused)
     assert "NOT YET: per_class_recall" in capsys.readouterr().out
 
 
 def small_cnn():
-    return nn.Sequential(nn.Unflatten(1, (1, 8, 8)), nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 10))
+    return nn.Sequential(nn.Unflatten(1, (1, 8, 8)), nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 10))
 
 
 def train(model, images, labels, epochs=40):

@@ -1,4 +1,5 @@
-"""Student copies, solution markers and Colab settings (issue: coursework); the self-checks: test_checks_*.py."""
+"""Student copies, solution markers and Colab settings
+(issue: coursework); the self-checks: test_checks_*.py."""
 
 from pathlib import Path
 
@@ -14,12 +15,13 @@ INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 STUDENT = sorted((ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
 
 
-# --- markers and student copies ----------------------------------------------------------------------
+# --- markers and student copies -------------------------------------------------------------------
 
 
 def test_stub_replaces_region_at_its_indentation_and_raises():
     source = "def f(x):\n    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n"
-    stripped = coursework.strip_solutions(source, coursework.CODE_BEGIN, coursework.CODE_END, coursework.CODE_STUB)
+    stripped = coursework.strip_solutions(source, coursework.CODE_BEGIN, coursework.CODE_END,
+                                          coursework.CODE_STUB)
     assert "return x + 1" not in stripped and "    # YOUR CODE HERE" in stripped
     namespace = {}
     exec(stripped, namespace)
@@ -44,12 +46,15 @@ def test_every_notebook_has_well_formed_exercises(path):
     code_regions = sum(len(coursework.solution_regions(c.source.split("\n"), coursework.CODE_BEGIN,
                                                        coursework.CODE_END))
                        for c in notebook.cells if c.cell_type == "code")
-    assert code_regions >= 3, f"{path.name} has {code_regions} code exercises; at least 3 are needed"
-    assert coursework.count_solution_regions(notebook) >= code_regions  # markdown regions are valid too
+    assert code_regions >= 3, (
+        f"{path.name} has {code_regions} code exercises; at least 3 are needed")
+    # markdown regions are valid too
+    assert coursework.count_solution_regions(notebook) >= code_regions
 
 
 def test_student_copies_are_up_to_date():
-    assert coursework.make_student_copies(check=True) == [], "run `make student` and commit student/"
+    assert coursework.make_student_copies(check=True) == [], (
+        "run `make student` and commit student/")
     assert [p.name for p in STUDENT] == [p.name for p in INSTRUCTOR]
 
 
@@ -59,9 +64,11 @@ def test_student_copy_has_no_solutions_and_no_outputs(path):
     text = "\n".join(c.source for c in notebook.cells)
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
     assert "# YOUR CODE HERE" in text
-    assert all(not c.outputs and c.execution_count is None for c in notebook.cells if c.cell_type == "code")
+    assert all(not c.outputs and c.execution_count is None
+               for c in notebook.cells if c.cell_type == "code")
     instructor = nbformat.read(ROOT / "notebooks" / path.name, as_version=4)
-    hidden_checks = [c for c in instructor.cells if coursework.is_hidden_check(c)]  # instructor-only (make grade)
+    # instructor-only (make grade)
+    hidden_checks = [c for c in instructor.cells if coursework.is_hidden_check(c)]
     assert len(notebook.cells) == len(instructor.cells) - len(hidden_checks)
 
 
@@ -83,7 +90,7 @@ def test_student_copy_runs_up_to_the_first_stub_and_fails_there(path, tmp_path):
     assert all(c.execution_count is not None for c in ran)
 
 
-# --- Colab and JupyterLab ------------------------------------------------------------------------------
+# --- Colab and JupyterLab -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", INSTRUCTOR + STUDENT, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -119,7 +126,8 @@ def test_set_repository_rewrites_every_link(tmp_path, monkeypatch):
     monkeypatch.setattr(coursework, "STUDENT_DIR", tmp_path / "student")
     old = coursework.github_slug(coursework.course_settings()["repository"])
     coursework.set_repository("https://github.com/my-uni/dl-course", branch="2026")
-    assert coursework.course_settings() == {"repository": "https://github.com/my-uni/dl-course", "branch": "2026"}
+    assert coursework.course_settings() == {"repository": "https://github.com/my-uni/dl-course",
+                                            "branch": "2026"}
     for path in [tmp_path / "README.md", *tmp_path.glob("*/*.ipynb")]:
         text = path.read_text()
         assert old not in text, path

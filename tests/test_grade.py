@@ -1,4 +1,5 @@
-"""`make grade`: exercises, points and hidden checks in the instructor notebooks; grading a folder of submissions."""
+"""`make grade`: exercises, points and hidden checks in the
+instructor notebooks; grading a folder of submissions."""
 
 import csv
 import hashlib
@@ -16,7 +17,7 @@ INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 STUDENT = sorted((ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
 
 
-# --- exercises, points and hidden checks in the notebooks -------------------------------------------------
+# --- exercises, points and hidden checks in the notebooks -----------------------------------------
 
 
 @pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.name)
@@ -28,8 +29,10 @@ def test_every_code_exercise_has_points_and_a_check(path):
             meta = cell.metadata.get("grade") or {}
             assert meta.get("role") == "solution" and meta.get("points", 0) > 0, cell.source[:80]
             exercise = exercises[meta["exercise"]]
-            assert exercise.check_calls, f"{exercise.id}: its check cell calls no helpers.checks function"
-            assert exercise.defines, f"{exercise.id}: its solution cell defines nothing to recognise it by"
+            assert exercise.check_calls, (
+                f"{exercise.id}: its check cell calls no helpers.checks function")
+            assert exercise.defines, (
+                f"{exercise.id}: its solution cell defines nothing to recognise it by")
             assert 0 <= exercise.hidden_points < exercise.points
             assert all(d in exercises for d in exercise.depends_on)
     assert len(exercises) >= 3
@@ -46,7 +49,8 @@ def test_notebook_01_has_a_hidden_check_for_every_exercise():
     assert all(e.hidden_source and e.hidden_points > 0 for e in exercises)
     notebook = nbformat.read(ROOT / "notebooks" / "01_2d_classifier.ipynb", as_version=4)
     hidden = [c for c in notebook.cells if coursework.is_hidden_check(c)]
-    assert hidden and all(c.cell_type == "raw" for c in hidden), "raw cells: Jupyter and nbval never run them"
+    assert hidden and all(c.cell_type == "raw" for c in hidden), (
+        "raw cells: Jupyter and nbval never run them")
 
 
 @pytest.mark.parametrize("path", STUDENT, ids=lambda p: p.name)
@@ -58,7 +62,8 @@ def test_students_never_see_a_hidden_check(path):
         assert cell.id not in text
     assert "hidden-check" not in text and "HIDDEN CHECK" not in text
     notebook = nbformat.read(path, as_version=4)
-    assert notebook.metadata["grade"] == {"notebook": path.stem}, "make student writes the notebook's id"
+    assert notebook.metadata["grade"] == {"notebook": path.stem}, (
+        "make student writes the notebook's id")
 
 
 def test_student_copy_leaves_out_hidden_checks_and_keeps_the_exercise_labels():
@@ -70,7 +75,7 @@ def test_student_copy_leaves_out_hidden_checks_and_keeps_the_exercise_labels():
     assert {m["role"] for m in labels} == {"solution", "check"}
 
 
-# --- recognising a submission and its exercises ----------------------------------------------------------
+# --- recognising a submission and its exercises ---------------------------------------------------
 
 
 def test_a_submission_is_recognised_by_its_metadata_or_by_the_checks_it_calls():
@@ -85,18 +90,21 @@ def test_a_submission_is_recognised_by_its_metadata_or_by_the_checks_it_calls():
 
 def test_solution_cells_are_found_by_label_or_by_what_they_define():
     exercise = grade.load_course()["01_2d_classifier"][3]  # to_polar
-    cells = [nbformat.v4.new_code_cell("import torch"), nbformat.v4.new_code_cell("def to_polar(p):\n    return p")]
+    cells = [nbformat.v4.new_code_cell("import torch"),
+             nbformat.v4.new_code_cell("def to_polar(p):\n    return p")]
     assert grade.find_solution_cell(cells, exercise) == 1
     cells[0].metadata["grade"] = {"exercise": exercise.id, "role": "solution"}
     assert grade.find_solution_cell(cells, exercise) == 0
     assert grade.find_solution_cell(cells[:0], exercise) is None
-    assert grade.defined_names("def f(:\nclass G:\n  pass") == {"f", "G"}  # a syntax error still finds names
+    # a syntax error still finds names
+    assert grade.defined_names("def f(:\nclass G:\n  pass") == {"f", "G"}
 
 
 def test_a_failed_exercise_says_when_it_builds_on_an_earlier_failed_one():
     first = grade.Exercise("a", 1, "", set(), set())
     second = grade.Exercise("b", 1, "", set(), set(), depends_on=["a"])
-    results = [grade.Result("a", grade.NOT_YET, 0, 1), grade.Result("b", grade.ERROR, 0, 1, "NameError")]
+    results = [grade.Result("a", grade.NOT_YET, 0, 1),
+               grade.Result("b", grade.ERROR, 0, 1, "NameError")]
     grade.note_dependencies(results, [first, second])
     assert "uses your answer to a" in results[1].detail
 
@@ -106,7 +114,7 @@ def test_the_gradebook_is_never_written_into_the_submissions_folder(tmp_path):
         grade.grade_folder(tmp_path, tmp_path / "grades")
 
 
-# --- grading a folder of submissions ---------------------------------------------------------------------
+# --- grading a folder of submissions --------------------------------------------------------------
 
 
 def hashes(folder: Path) -> dict:
@@ -115,8 +123,9 @@ def hashes(folder: Path) -> dict:
 
 @pytest.mark.slow   # kernels in a process pool
 def test_grading_a_folder_of_submissions(tmp_path):
-    """Right, partly wrong, crashing, looping, not attempted, deleted cells, renamed, hostile, a kernel crash,
-    not a notebook: every exercise gets its expected result, and the submissions folder is left as it was."""
+    """Right, partly wrong, crashing, looping, not attempted, deleted cells, renamed, hostile, a
+    kernel crash, not a notebook: every exercise gets its expected result, and the submissions
+    folder is left as it was."""
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     grading_samples.write_samples(submissions, only=grading_samples.SMALL_SET)
     before = hashes(submissions)
@@ -131,16 +140,19 @@ def test_grading_a_folder_of_submissions(tmp_path):
         if isinstance(expected, str):
             assert g.status.startswith(expected) and not g.results, (name, g.status)
         else:
-            assert [r.status for r in g.results] == expected, (name, [(r.status, r.detail) for r in g.results])
+            assert [r.status for r in g.results] == expected, (name, [(r.status, r.detail)
+                                                                      for r in g.results])
             assert g.notebook == "01_2d_classifier" and g.max_points == 9
     partly_wrong = by_file["partly_wrong.ipynb"]
-    assert [r.points for r in partly_wrong.results] == grading_samples.PARTIAL_POINTS["partly_wrong.ipynb"]
+    assert ([r.points for r in partly_wrong.results]
+            == grading_samples.PARTIAL_POINTS["partly_wrong.ipynb"])
     assert by_file["Alice Smith - lab 1 (2).ipynb"].total == 9
     assert "kernel crashed" in by_file["hostile_then_kernel_crash.ipynb"].status
 
     rows = {row["file"]: row for row in csv.DictReader(open(out / "grades.csv"))}
     assert set(rows) == set(grading_samples.SMALL_SET)
-    assert rows["partly_wrong.ipynb"]["01-train-one-epoch"] == "2" and rows["partly_wrong.ipynb"]["total"] == "4"
+    assert (rows["partly_wrong.ipynb"]["01-train-one-epoch"] == "2"
+            and rows["partly_wrong.ipynb"]["total"] == "4")
     assert rows["empty.ipynb"]["total"] == "0" and "unreadable" in rows["empty.ipynb"]["status"]
     feedback = (out / "feedback" / "partly_wrong.md").read_text()
     assert "NOT YET" in feedback and "zero_grad" in feedback  # the hidden check's hint

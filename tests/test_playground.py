@@ -1,4 +1,5 @@
-"""Notebook 01's playground, headless: the data, the training function and the figure behind the widgets."""
+"""Notebook 01's playground, headless: the data, the
+training function and the figure behind the widgets."""
 
 import matplotlib
 
@@ -21,7 +22,8 @@ def test_noisy_rings_are_notebook_01s_rings_plus_seeded_noise():
     samples, labels = noisy_rings(600, noise=0.0, seed=3)
     clean, clean_labels = make_rings(600, 3)
     assert samples.shape == (600, 2) and labels.shape == (600,) and labels.dtype == torch.float32
-    assert torch.equal(samples, torch.from_numpy(clean)) and labels.tolist() == clean_labels.tolist()
+    assert (torch.equal(samples, torch.from_numpy(clean))
+            and labels.tolist() == clean_labels.tolist())
     noisy, _ = noisy_rings(600, noise=0.2, seed=3)
     assert torch.equal(noisy, noisy_rings(600, noise=0.2, seed=3)[0])
     assert 0.15 < (noisy - samples).std().item() < 0.25
@@ -29,7 +31,8 @@ def test_noisy_rings_are_notebook_01s_rings_plus_seeded_noise():
 
 def test_every_feature_set_maps_points_to_rows():
     points = torch.randn(5, 2)
-    assert [FEATURES[name](points).shape for name in ("x, y", "r, φ", "both")] == [(5, 2), (5, 2), (5, 4)]
+    assert ([FEATURES[name](points).shape for name in ("x, y", "r, φ", "both")]
+            == [(5, 2), (5, 2), (5, 4)])
 
 
 def test_the_playground_shows_notebook_01s_lesson():
@@ -46,12 +49,14 @@ def test_the_playground_shows_notebook_01s_lesson():
 
 def test_training_is_reproducible_for_a_seed():
     samples, labels = noisy_rings(200)
-    runs = [train_2d_classifier(samples, labels, "both", (4,), "tanh", epochs=20, seed=1)[1] for _ in range(2)]
+    runs = [train_2d_classifier(samples, labels, "both", (4,), "tanh", epochs=20, seed=1)[1]
+            for _ in range(2)]
     assert runs[0] == runs[1]
 
 
 def test_playground_figure_draws_boundary_and_loss_curve():
-    fig = Playground(seed=0).figure(hidden_layers=1, units=4, activation="sigmoid", features="both", epochs=10)
+    fig = Playground(seed=0).figure(hidden_layers=1, units=4, activation="sigmoid", features="both",
+                                    epochs=10)
     plane, loss = fig.axes[:2]
     assert "training accuracy" in plane.get_title()
     assert len(loss.lines[0].get_ydata()) == 10
@@ -66,7 +71,8 @@ def test_benchmark_playground_runs(capsys):
     assert "2 interactions (retrain + redraw): median" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("losses", [[0.70, 0.695, 0.69], [0.7, 0.1, 0.012]], ids=["narrow", "two decades"])
+@pytest.mark.parametrize("losses", [[0.70, 0.695, 0.69], [0.7, 0.1, 0.012]],
+                         ids=["narrow", "two decades"])
 def test_loss_axis_labels_are_plain_and_distinct(losses):
     """No "7e-01" on every tick of a narrow range; no minor-tick labels."""
     fig, ax = plt.subplots()
@@ -74,8 +80,10 @@ def test_loss_axis_labels_are_plain_and_distinct(losses):
     set_loss_scale(ax, losses)
     fig.canvas.draw()
     low, high = ax.get_ylim()
-    labels = [ax.yaxis.get_major_formatter()(v) for v in ax.yaxis.get_majorticklocs() if low <= v <= high]
-    assert len(labels) >= 2 and len(set(labels)) == len(labels) and not any("e" in label for label in labels)
+    labels = [ax.yaxis.get_major_formatter()(v) for v in ax.yaxis.get_majorticklocs()
+              if low <= v <= high]
+    assert (len(labels) >= 2 and len(set(labels)) == len(labels)
+            and not any("e" in label for label in labels))
     assert not any(ax.yaxis.get_minor_formatter()(v) for v in ax.yaxis.get_minorticklocs())
     plt.close(fig)
 
@@ -91,8 +99,8 @@ def test_the_playground_redraws_one_figure():
 
 @pytest.mark.slow   # JupyterLab and Chromium
 def test_benchmark_playground_browser_runs(tmp_path, capsys):
-    """JupyterLab and headless Chromium, one change per control; skipped where Playwright or Chromium is missing
-    (the `browser` extra and /usr/bin/chromium)."""
+    """JupyterLab and headless Chromium, one change per control; skipped where Playwright or
+    Chromium is missing (the `browser` extra and /usr/bin/chromium)."""
     from scripts import benchmark_playground_browser as browser
 
     missing = browser.browser_available()
@@ -102,4 +110,5 @@ def test_benchmark_playground_browser_runs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "all whole" in out and (tmp_path / "controls.png").stat().st_size > 0
     assert all(f"  {name} " in out for name in browser.CONTROLS)
-    assert status in (0, 1)  # 1: slower than 1 s here (a busy machine); the README states a quiet machine's numbers
+    # 1: slower than 1 s here (a busy machine); the README states a quiet machine's numbers
+    assert status in (0, 1)

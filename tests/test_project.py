@@ -20,8 +20,9 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: Cells with this tag need a dataset that the machine storing the notebook may not have (official
-#: SVHN). `make notebooks` runs them when the data is there; otherwise they are stored unexecuted and
-#: without outputs, so that no result from other data is ever stored as if it came from the real one.
+#: SVHN). `make notebooks` runs them when the data is there; otherwise they are stored unexecuted
+#: and without outputs, so that no result from other data is ever stored as if it came from the real
+#: one.
 NEEDS_OFFICIAL_DATA = "requires-official-data"
 
 
@@ -31,7 +32,8 @@ def requirements(lines):
 
 def pins():
     """constraints.txt as {name: Requirement}, names normalised."""
-    lines = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and line[0] != "#"]
+    lines = [line for line in (ROOT / "constraints.txt").read_text().splitlines()
+             if line and line[0] != "#"]
     return {canonicalize_name(Requirement(line).name): Requirement(line) for line in lines}
 
 
@@ -39,11 +41,14 @@ def test_environment_yml_installs_pyproject_with_the_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    assert pip_section == ["-c constraints.txt", "-e .[test,lab,site]"]  # one source of truth: no copied list
-    python = next(d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    # one source of truth: no copied list
+    assert pip_section == ["-c constraints.txt", "-e .[test,lab,site]"]
+    python = next(d for d in environment["dependencies"] if isinstance(d, str)
+                  and d.startswith("python"))
     version = python.removeprefix("python=")
     assert SpecifierSet(project["requires-python"]).contains(version + ".0")
-    assert f"Python {version}." in (ROOT / "constraints.txt").read_text().splitlines()[1]  # made with that Python
+    # made with that Python
+    assert f"Python {version}." in (ROOT / "constraints.txt").read_text().splitlines()[1]
 
 
 def test_constraints_pin_every_requirement_within_its_range():
@@ -59,8 +64,10 @@ def test_constraints_pin_every_requirement_within_its_range():
         pin = pinned[canonicalize_name(wanted.name)]
         version = next(iter(pin.specifier)).version
         assert wanted.specifier.contains(version), f"{pin} is outside pyproject.toml's {wanted}"
-    assert str(pinned["torch"].specifier) == "==2.14.1" and str(pinned["torchvision"].specifier) == "==0.29.1"
-    # PyTorch's CUDA wheels exist (and are pulled) on Linux only: elsewhere their pins must not apply
+    assert (str(pinned["torch"].specifier) == "==2.14.1"
+            and str(pinned["torchvision"].specifier) == "==0.29.1")
+    # PyTorch's CUDA wheels exist (and are pulled) on
+    # Linux only: elsewhere their pins must not apply
     for name, pin in pinned.items():
         if name.startswith(("nvidia-", "cuda-", "triton")):
             assert str(pin.marker) == 'platform_system == "Linux"', name
@@ -68,30 +75,36 @@ def test_constraints_pin_every_requirement_within_its_range():
 
 def test_make_and_ci_install_with_the_constraints():
     makefile = (ROOT / "Makefile").read_text()
-    assert "CONSTRAINTS ?= constraints.txt" in makefile and "$(STAMP): pyproject.toml $(CONSTRAINTS)" in makefile
+    assert ("CONSTRAINTS ?= constraints.txt" in makefile
+            and "$(STAMP): pyproject.toml $(CONSTRAINTS)" in makefile)
     assert "pip install $(PIP_C) -e '.[test,lab,site]'" in makefile
 
 
 def test_colab_install_cells_do_not_pull_jupyter():
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    dependencies = requirements(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    dependencies = requirements(project["dependencies"])
     assert {"jupyterlab", "ipykernel", "ipywidgets", "jupyterlab-rise"} == \
         set(requirements(extras["lab"])).difference(dependencies)
     for path in NOTEBOOKS + sorted((ROOT / "student").glob("*.ipynb")):
-        install = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
+        install = next(c for c in nbformat.read(path, as_version=4).cells
+                       if c.cell_type == "code").source
         assert "google.colab" in install and "pip" in install, path.name
-        assert re.search(r'"git\+https://[^"\[]+"', install), f"{path.name}: the Colab install must not add extras"
+        assert re.search(r'"git\+https://[^"\[]+"', install), (
+            f"{path.name}: the Colab install must not add extras")
 
 
 def test_ci_runs_what_the_readme_tells_users():
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
-    lines = [line.strip() for line in ci.splitlines() if line.strip() and not line.startswith(("#", "set ", "cd "))]
-    # besides `make test`, only the system package the grading sandbox's tests need (what the README tells
-    # instructors to install: bubblewrap), installed when missing
+    lines = [line.strip() for line in ci.splitlines() if line.strip()
+             and not line.startswith(("#", "set ", "cd "))]
+    # besides `make test`, only the system package the grading sandbox's tests need (what the README
+    # tells instructors to install: bubblewrap), installed when missing
     system = [line for line in lines if line not in ("make test",)]
     assert lines[-1] == "make test" and lines.count("make test") == 1
-    assert all("bubblewrap" in line or line in ("fi",) or line.startswith("if ") for line in system), system
+    assert all("bubblewrap" in line or line in ("fi",)
+               or line.startswith("if ") for line in system), system
     assert "make test" in readme and "make lab" in readme and "apt install bubblewrap" in readme
 
 
@@ -106,9 +119,11 @@ def test_notebook_is_stored_executed_without_errors(path):
     excused = [c for c in code_cells if NEEDS_OFFICIAL_DATA in c.metadata.get("tags", [])
                and c.execution_count is None]
     assert all(not c.outputs for c in excused), f"{path.name}: an unexecuted cell has outputs"
-    unexecuted = [i for i, c in enumerate(code_cells) if c.execution_count is None and c not in excused]
+    unexecuted = [i for i, c in enumerate(code_cells) if c.execution_count is None
+                  and c not in excused]
     errors = [i for i, c in enumerate(code_cells) for o in c.outputs if o.output_type == "error"]
-    assert not unexecuted, f"{path.name}: code cells {unexecuted} were never executed (run `make notebooks`)"
+    assert not unexecuted, (
+        f"{path.name}: code cells {unexecuted} were never executed (run `make notebooks`)")
     assert not errors, f"{path.name}: code cells {errors} were saved with errors"
     counts = [c.execution_count for c in code_cells if c.execution_count is not None]
     assert counts == sorted(counts), f"{path.name}: cells were executed out of order"
@@ -123,7 +138,8 @@ def test_notebook_was_stored_in_full_mode_with_visible_smoke_switch(path):
     assert "SMOKE = helpers.smoke_mode()" in parameters.source
     printed = "".join(o.get("text", "") for o in parameters.outputs)
     assert "print(helpers.environment_line())" in parameters.source
-    assert "made with Python" in printed, f"{path.name} does not name its versions: re-run it (make notebooks)"
+    assert "made with Python" in printed, (
+        f"{path.name} does not name its versions: re-run it (make notebooks)")
     assert "smoke run" not in printed, f"{path.name} was stored from a smoke run"
     assert any("nbval-check-output" in c.metadata.get("tags", []) for c in code_cells)
 
@@ -131,16 +147,18 @@ def test_notebook_was_stored_in_full_mode_with_visible_smoke_switch(path):
 @pytest.mark.slow   # a venv, pip, a kernel
 def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_path):
     """As in Colab: `pip install` of the repository (no checkout on sys.path, no data/ folder), then
-    notebook 01 run from elsewhere. Cheap: a fresh venv sees this environment's site-packages through a
-    .pth path line (whose own .pth files, the editable install among them, are not processed), so only
-    `helpers` is installed into it, from a copy of the repository, without downloading anything."""
+    notebook 01 run from elsewhere. Cheap: a fresh venv sees this environment's site-packages
+    through a .pth path line (whose own .pth files, the editable install among them, are not
+    processed), so only `helpers` is installed into it, from a copy of the repository, without
+    downloading anything."""
     import shutil
     import subprocess
     import sys
     import sysconfig
 
     source, venv, work, home = (tmp_path / name for name in ("source", "venv", "work", "home"))
-    shutil.copytree(ROOT / "helpers", source / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "helpers", source / "helpers",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
@@ -148,20 +166,24 @@ def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_pat
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                           capture_output=True, text=True, check=True).stdout.strip()
     (Path(site) / "outer.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    env = {**os.environ, "HOME": str(home), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-           "HELPERS_SMOKE": "1", "PIP_NO_INDEX": "1", "PYTHONPATH": ""}
+    env = {**os.environ, "HOME": str(home),
+           "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "HELPERS_SMOKE": "1",
+           "PIP_NO_INDEX": "1", "PYTHONPATH": ""}
     env.pop("HELPERS_DATA", None)  # the default without a checkout: ~/.cache/dl-notebooks
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", source],
-                   check=True, env=env, cwd=tmp_path)
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    source], check=True, env=env, cwd=tmp_path)
     work.mkdir()
-    where = subprocess.run([python, "-c", "import helpers; print(helpers.__file__)"], capture_output=True,
-                           text=True, check=True, env=env, cwd=work).stdout
+    where = subprocess.run([python, "-c", "import helpers; print(helpers.__file__)"],
+                           capture_output=True, text=True, check=True, env=env, cwd=work).stdout
     assert where.startswith(site), where  # the installed copy, not the checkout
-    shutil.copy(ROOT / "notebooks" / "01_2d_classifier.ipynb", work)  # the kernel runs in the notebook's folder
+    # the kernel runs in the notebook's folder
+    shutil.copy(ROOT / "notebooks" / "01_2d_classifier.ipynb", work)
     run = subprocess.run([python, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                          work / "01_2d_classifier.ipynb"], env=env, cwd=work, capture_output=True, text=True,
-                         timeout=600)
+                          work / "01_2d_classifier.ipynb"], env=env, cwd=work, capture_output=True,
+                         text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     executed = nbformat.read(work / "01_2d_classifier.ipynb", as_version=4)
-    assert not [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert (home / ".cache" / "dl-notebooks" / "2d" / "train.npz").is_file()  # regenerated, not read from data/
+    assert not [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+                if o.output_type == "error"]
+    # regenerated, not read from data/
+    assert (home / ".cache" / "dl-notebooks" / "2d" / "train.npz").is_file()

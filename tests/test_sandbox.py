@@ -1,7 +1,8 @@
-"""Grading hostile submissions in the bubblewrap sandbox: each attack is contained, nothing outside the
-submission's folder changes, the run goes on, and the exercise's row says what happened.
+"""Grading hostile submissions in the bubblewrap sandbox: each attack is contained, nothing outside
+the submission's folder changes, the run goes on, and the exercise's row says what happened.
 
-CI installs bubblewrap (.ci/run); elsewhere these tests are skipped when it does not work, with the reason.
+CI installs bubblewrap (.ci/run); elsewhere these tests are skipped when it does not work, with the
+reason.
 """
 
 import hashlib
@@ -42,8 +43,8 @@ def listening_socket():
 
 
 def hostile_submissions(folder: Path, port: int) -> None:
-    """Two submissions of notebook 01, right answers each followed by an attack (so the cell raises where
-    the attack is stopped, and the later exercises still have their definitions)."""
+    """Two submissions of notebook 01, right answers each followed by an attack (so the cell raises
+    where the attack is stopped, and the later exercises still have their definitions)."""
     home = Path.home()
     attacks = {
         "escape.ipynb": {
@@ -55,12 +56,14 @@ def hostile_submissions(folder: Path, port: int) -> None:
                                    '        print(error)\n'
                                    f'os.remove("{INSTRUCTOR_01}")'),
             "01-mlp": f'print(open("{INSTRUCTOR_01}").read()[:100])',
-            "01-polar": f'import socket; socket.create_connection(("127.0.0.1", {port}), timeout=5)',
+            "01-polar": 'import socket; '
+                        f'socket.create_connection(("127.0.0.1", {port}), timeout=5)',
         },
         "exhaust.ipynb": {
             "01-dataset": "hog = bytearray(10 * 2**30)",
             "01-train-one-epoch": 'print("x" * 50_000_000)',
-            "01-polar": 'import subprocess\nchildren = [subprocess.Popen(["sleep", "60"]) for _ in range(1000)]',
+            "01-polar": 'import subprocess\n'
+                        'children = [subprocess.Popen(["sleep", "60"]) for _ in range(1000)]',
         },
     }
     instructor, student = grading_samples.instructor_and_student()
@@ -80,17 +83,20 @@ def test_hostile_submissions_are_contained(tmp_path):
     hostile_submissions(submissions, port)
     instructor_hash = hashlib.sha256(INSTRUCTOR_01.read_bytes()).hexdigest()
     try:
-        graded = grade.grade_folder(submissions, out, jobs=2, sandbox="bwrap", log=lambda *_, **__: None,
-                                    limits=grade.Limits(cell_timeout=60))
+        graded = grade.grade_folder(submissions, out, jobs=2, sandbox="bwrap",
+                                    log=lambda *_, **__: None, limits=grade.Limits(cell_timeout=60))
     finally:
         stop.set()
     rows = {g.file: [(r.status, r.detail) for r in g.results] for g in graded}
 
     escape = dict(zip(grading_samples.EXERCISES, rows["escape.ipynb"]))
     assert escape["01-dataset"][0] == "ERROR" and "Read-only file system" in escape["01-dataset"][1]
-    assert escape["01-train-one-epoch"][0] == "ERROR" and "FileNotFoundError" in escape["01-train-one-epoch"][1]
-    assert escape["01-mlp"][0] == "ERROR" and "FileNotFoundError" in escape["01-mlp"][1]  # hidden checks unseen
-    assert escape["01-polar"][0] == "ERROR" and "OSError" in escape["01-polar"][1] or "Error" in escape["01-polar"][1]
+    assert (escape["01-train-one-epoch"][0] == "ERROR"
+            and "FileNotFoundError" in escape["01-train-one-epoch"][1])
+    # hidden checks unseen
+    assert escape["01-mlp"][0] == "ERROR" and "FileNotFoundError" in escape["01-mlp"][1]
+    assert (escape["01-polar"][0] == "ERROR" and "OSError" in escape["01-polar"][1]
+            or "Error" in escape["01-polar"][1])
     assert not accepted, "the submission reached the grader's loopback"
     for path in (Path("/") / MARK, Path("/tmp") / MARK, Path.home() / MARK):
         assert not path.exists(), f"{path}: written from inside the sandbox"
@@ -98,9 +104,11 @@ def test_hostile_submissions_are_contained(tmp_path):
 
     exhaust = dict(zip(grading_samples.EXERCISES, rows["exhaust.ipynb"]))
     assert exhaust["01-dataset"][0] == "ERROR" and "MemoryError" in exhaust["01-dataset"][1]
-    assert exhaust["01-train-one-epoch"][0] == "PASSED" and "output was cut" in exhaust["01-train-one-epoch"][1]
+    assert (exhaust["01-train-one-epoch"][0] == "PASSED"
+            and "output was cut" in exhaust["01-train-one-epoch"][1])
     assert exhaust["01-mlp"][0] == "PASSED", "the run goes on after the attacks"
-    assert exhaust["01-polar"][0] == "ERROR" and "Resource temporarily unavailable" in exhaust["01-polar"][1]
+    assert (exhaust["01-polar"][0] == "ERROR"
+            and "Resource temporarily unavailable" in exhaust["01-polar"][1])
     assert [g.status for g in graded] == ["graded", "graded"]
 
 
@@ -126,7 +134,8 @@ def test_auto_says_loudly_when_it_cannot_sandbox(monkeypatch):
 
 def test_the_sandbox_hides_what_it_must_and_limits_the_kernel(tmp_path):
     hidden = [ROOT / "notebooks", tmp_path]
-    command = sandbox.Sandbox("bwrap", hidden, processes=99).command(["python", "-m", "ipykernel"], tmp_path, 700001)
+    command = sandbox.Sandbox("bwrap", hidden, processes=99).command(["python", "-m", "ipykernel"],
+                                                                     tmp_path, 700001)
     assert command[0] == "bwrap" and "--unshare-pid" in command or "--unshare-all" in command
     assert "--unshare-net" in command or "--unshare-all" in command
     tmpfs = [command[i + 1] for i, arg in enumerate(command) if arg == "--tmpfs"]

@@ -1,4 +1,5 @@
-"""scripts/svhn_time_budget.py: runs notebook 04 in a fresh kernel and records what each part took."""
+"""scripts/svhn_time_budget.py: runs notebook 04 in
+a fresh kernel and records what each part took."""
 
 import json
 import os
@@ -36,14 +37,16 @@ def test_smoke_run_records_the_whole_notebook_and_its_timed_parts(tmp_path, monk
 
 
 def test_stored_measurement_is_of_the_current_defaults_on_official_sized_files():
-    """docs/svhn_time_budget.json (stated in the README) is the time of the *current* CPU defaults: changing the
-    CPU budget in helpers/recipes.py without measuring again (scripts/svhn_time_budget.py) fails here."""
+    """docs/svhn_time_budget.json (stated in the README) is the time of the *current* CPU defaults:
+    changing the CPU budget in helpers/recipes.py without measuring again
+    (scripts/svhn_time_budget.py) fails here."""
     from helpers.recipes import svhn_budget
 
     timing = json.loads(STORED.read_text())
-    assert (timing["n_train_file"], timing["n_test_file"]) == (73_257, 26_032)   # the official sizes
+    assert (timing["n_train_file"], timing["n_test_file"]) == (73_257, 26_032)  # the official sizes
     assert "default parameters" in timing["machine"] and "smoke" not in timing["machine"]
     assert set(timing["parts"]) == {"ablations", "final model", "test", "everything else"}
     n_train = 73_257 - 7_326                       # minus the 10% validation images, stratified
     assert timing["parameters"] == svhn_budget("cpu").plan(n_train)
-    assert timing["total_seconds"] <= 15 * 60, "the stored measurement is over the notebook's 15-minute budget"
+    assert timing["total_seconds"] <= 15 * 60, (
+        "the stored measurement is over the notebook's 15-minute budget")
