@@ -34,12 +34,12 @@ def test_check_mnist_mlp(capsys):
     assert checks.check_mnist_mlp(make_mlp)
     # batch_norm ignored
     assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes))
-    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm,
-                                                                               activation_last=True))
-    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm,
-                                                                               activation=False))
-    assert not checks.check_mnist_mlp(lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm,
-                                                                               flatten=False))
+    assert not checks.check_mnist_mlp(
+        lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm, activation_last=True))
+    assert not checks.check_mnist_mlp(
+        lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm, activation=False))
+    assert not checks.check_mnist_mlp(
+        lambda sizes, batch_norm=False: make_mlp(sizes, batch_norm, flatten=False))
     with pytest.raises(NotImplementedError):
         checks.check_mnist_mlp(stub)
     capsys.readouterr()
