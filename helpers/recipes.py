@@ -1,33 +1,38 @@
-"""Notebook 04's SVHN configuration in one place: the model, its training recipe, the ablation's variants and
-how much to train on each kind of machine. Notebook 04, ``scripts/svhn_sample_check.py`` and
-``scripts/svhn_time_budget.py`` import it, so none of them holds a copy that could drift.
+"""Notebook 04's SVHN configuration in one place: the model, its training recipe, the ablation's
+variants and how much to train on each kind of machine. Notebook 04,
+``scripts/svhn_sample_check.py`` and ``scripts/svhn_time_budget.py`` import it, so none of them
+holds a copy that could drift.
 
-Training costs (training images x epochs). A GPU (or ``full_run``) gets the full recipe on the whole training
-split; a CPU gets a budget that keeps the whole notebook within about 15 minutes on the official files (the
-README's maintainer section states the latest measurement of ``scripts/svhn_time_budget.py``).
+Training costs (training images x epochs). A GPU (or ``full_run``) gets the full recipe on the whole
+training split; a CPU gets a budget that keeps the whole notebook within about 15 minutes on the
+official files (the README's maintainer section states the latest measurement of
+``scripts/svhn_time_budget.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: ``CNN(**SVHN_MODEL_CONFIG)``: three VGG-style blocks (two 3x3 convolutions each), batch norm, dropout 0.3.
-SVHN_MODEL_CONFIG = dict(channels=[32, 64, 128], in_channels=3, convs_per_block=2, batch_norm=True, dropout=0.3)
-#: The recipe: AdamW (lr, weight_decay), cosine annealing over the run, batches of 128, random shifts of
-#: up to 2 pixels.
+#: ``CNN(**SVHN_MODEL_CONFIG)``: three VGG-style blocks
+#: (two 3x3 convolutions each), batch norm, dropout 0.3.
+SVHN_MODEL_CONFIG = dict(channels=[32, 64, 128], in_channels=3, convs_per_block=2, batch_norm=True,
+                         dropout=0.3)
+#: The recipe: AdamW (lr, weight_decay), cosine annealing over
+#: the run, batches of 128, random shifts of up to 2 pixels.
 SVHN_RECIPE = dict(lr=2e-3, weight_decay=5e-4, batch_size=128, max_shift=2)
 #: The final model's epochs when there is time for them.
 SVHN_EPOCHS = 16
 
-#: The ablation, leave-one-out: the final recipe, and the final recipe with one component taken out. Each
-#: entry overrides the recipe's settings (``batch_norm``, ``dropout``, ``max_shift``, ``schedule``, ``init``).
-#: The short runs use their own learning rate (``SvhnBudget.ablation_lr``), and the variant without batch norm
-#: more epochs (``SvhnBudget.variant_epochs``). Both were chosen on the validation images of the SVHN sample in
-#: trial runs (batches of 64): the final recipe sits at the majority class for its first ~150 steps and then
-#: learns, so a short run needs steps more than epochs. On 2,000 images x 6 epochs (190 steps) it ended at
-#: 43-66% validation error; on 3,500 images x 6 epochs (330 steps), at 14%; on 4,500, at 10-14%. lr 2e-3 and
-#: 3e-3 stayed at the majority class longer than 1e-3. Without batch norm, PyTorch's default initial weights
-#: stayed at the majority class; He initialisation learns, more slowly.
+#: The ablation, leave-one-out: the final recipe, and the final recipe with one component taken out.
+#: Each entry overrides the recipe's settings (``batch_norm``, ``dropout``, ``max_shift``,
+#: ``schedule``, ``init``). The short runs use their own learning rate (``SvhnBudget.ablation_lr``),
+#: and the variant without batch norm more epochs (``SvhnBudget.variant_epochs``). Both were chosen
+#: on the validation images of the SVHN sample in trial runs (batches of 64): the final recipe sits
+#: at the majority class for its first ~150 steps and then learns, so a short run needs steps more
+#: than epochs. On 2,000 images x 6 epochs (190 steps) it ended at 43-66% validation error; on 3,500
+#: images x 6 epochs (330 steps), at 14%; on 4,500, at 10-14%. lr 2e-3 and 3e-3 stayed at the
+#: majority class longer than 1e-3. Without batch norm, PyTorch's default initial weights stayed at
+#: the majority class; He initialisation learns, more slowly.
 SVHN_ABLATION_VARIANTS = {
     "final recipe": {},
     # a deep stack without batch norm also needs initial weights scaled for it (He initialisation)
@@ -39,7 +44,8 @@ SVHN_ABLATION_VARIANTS = {
 
 
 def ablation_recipe(variant: str) -> dict:
-    """The full settings of one ablation variant: model keywords, optimiser, schedule and augmentation."""
+    """The full settings of one ablation variant: model
+    keywords, optimiser, schedule and augmentation."""
     settings = {**SVHN_MODEL_CONFIG, **SVHN_RECIPE, "schedule": "cosine", "init": "default"}
     return {**settings, **SVHN_ABLATION_VARIANTS[variant]}
 
@@ -54,7 +60,8 @@ class SvhnBudget:
     #: ...for min(max_epochs, image_epochs // images) epochs (None: always max_epochs)
     image_epochs: int | None
     max_epochs: int
-    #: ablation: training images (stratified subset), epochs, batch size, validation images (None: all), seeds
+    #: ablation: training images (stratified subset), epochs,
+    #: batch size, validation images (None: all), seeds
     ablation_images: int | None
     ablation_epochs: int
     ablation_epochs_without_bn: int
@@ -71,28 +78,30 @@ class SvhnBudget:
         return max(1, min(self.max_epochs, self.image_epochs // n_images))
 
     def variant_epochs(self, variant: str) -> int:
-        """Epochs of one ablation variant: without batch norm the network starts to learn much later."""
-        return self.ablation_epochs_without_bn if variant == "without batch norm" else self.ablation_epochs
+        """Epochs of one ablation variant: without batch
+        norm the network starts to learn much later."""
+        return (self.ablation_epochs_without_bn if variant == "without batch norm"
+                else self.ablation_epochs)
 
     def plan(self, n_train: int) -> str:
         """What this budget trains when the training split holds ``n_train`` images, in one line."""
         final = n_train if self.train_images is None else min(self.train_images, n_train)
         ablation = n_train if self.ablation_images is None else min(self.ablation_images, n_train)
-        return (f"final model: {final:,} of the {n_train:,} training images x {self.final_epochs(final)} epochs; "
-                f"ablation: {len(SVHN_ABLATION_VARIANTS)} variants x {len(self.ablation_seeds)} seeds x "
-                f"{self.ablation_epochs} epochs ({self.ablation_epochs_without_bn} without batch norm) on "
-                f"{ablation:,} images")
+        return (f"final model: {final:,} of the {n_train:,} training images x "
+                f"{self.final_epochs(final)} epochs; ablation: {len(SVHN_ABLATION_VARIANTS)} "
+                f"variants x {len(self.ablation_seeds)} seeds x {self.ablation_epochs} epochs "
+                f"({self.ablation_epochs_without_bn} without batch norm) on {ablation:,} images")
 
 
 def svhn_budget(device_type: str, smoke: bool = False, full_run: bool = False) -> SvhnBudget:
-    """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode, the full recipe on a GPU
-    or with ``full_run``, a time budget on a CPU."""
+    """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode, the full
+    recipe on a GPU or with ``full_run``, a time budget on a CPU."""
     if smoke:
         return SvhnBudget("a check that every cell runs, on tiny synthetic data", None, None, 2,
                           100, 1, 2, 32, None, (0, 1), 1e-3)
     if full_run or device_type != "cpu":
-        return SvhnBudget("FULL_RUN = True" if full_run else f"a GPU ({device_type})", None, None, SVHN_EPOCHS,
-                          20_000, 8, 16, 128, None, (0, 1, 2), 1e-3)
-    return SvhnBudget("a CPU: about 15 minutes for the whole notebook on the official files; FULL_RUN = True "
-                      "trains the final model on the whole training split", 9_000, 45_000, SVHN_EPOCHS,
-                      3_500, 6, 8, 64, 500, (0, 1), 1e-3)
+        return SvhnBudget("FULL_RUN = True" if full_run else f"a GPU ({device_type})", None, None,
+                          SVHN_EPOCHS, 20_000, 8, 16, 128, None, (0, 1, 2), 1e-3)
+    return SvhnBudget("a CPU: about 15 minutes for the whole notebook on the official files; "
+                      "FULL_RUN = True trains the final model on the whole training split", 9_000,
+                      45_000, SVHN_EPOCHS, 3_500, 6, 8, 64, 500, (0, 1), 1e-3)
