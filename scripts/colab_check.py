@@ -200,7 +200,6 @@ def freeze(python: Path) -> dict[str, tuple[str, str]]:
 def notebook_environment(home: Path, venv: Path) -> dict[str, str]:
     """A fresh runtime's environment: an empty home, smoke mode, widgets on (as in Colab), no data
     root, no checkout on the path, the venv first on PATH."""
-    sys.path.insert(0, str(ROOT))   # the checkout's helpers.settings: the switches' names
     from helpers.settings import SMOKE_ENV, WIDGETS_ENV
 
     env = {key: value for key, value in os.environ.items() if not key.startswith(
