@@ -16,6 +16,7 @@ except ModuleNotFoundError:  # Python 3.10
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -49,6 +50,16 @@ def test_environment_yml_installs_pyproject_with_the_pins():
     assert SpecifierSet(project["requires-python"]).contains(version + ".0")
     # made with that Python
     assert f"Python {version}." in (ROOT / "constraints.txt").read_text().splitlines()[1]
+
+
+def test_constraints_keep_the_slow_rfc3987_syntax_import_out():
+    """jsonschema 4.25+ imports rfc3987-syntax, which takes 0.9 s to import, in every process
+    that imports nbformat (pytest, its workers, the grader, nbconvert, Jupyter): about 15 CPU
+    seconds of `make test` (jsonschema#1428). The pins keep jsonschema below it."""
+    pinned = pins()
+    assert "rfc3987-syntax" not in pinned
+    [pin] = pinned["jsonschema"].specifier
+    assert Version(pin.version) < Version("4.25"), pinned["jsonschema"]
 
 
 def test_constraints_pin_every_requirement_within_its_range():
@@ -179,6 +190,7 @@ def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_pat
     # the kernel runs in the notebook's folder
     shutil.copy(ROOT / "notebooks" / "01_2d_classifier.ipynb", work)
     run = subprocess.run([python, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                          "--ExecutePreprocessor.shutdown_kernel=immediate",  # no 2 s wait
                           work / "01_2d_classifier.ipynb"], env=env, cwd=work, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
