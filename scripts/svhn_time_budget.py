@@ -70,7 +70,9 @@ def run_notebook(svhn_folder: Path, smoke: bool,
         # The kernel inherits this process's environment: the data, an empty cache, the mode.
         os.environ.update({SVHN_ENV: str(svhn_folder), CACHE_ENV: cache, "MPLBACKEND": "Agg",
                            SMOKE_ENV: "1" if smoke else "0"})
+        # immediate: a graceful shutdown adds about 2 s of waiting for the kernel to the timing
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+                                shutdown_kernel="immediate",
                                 resources={"metadata": {"path": str(NOTEBOOK.parent)}})
         started, load_before = time.perf_counter(), os.getloadavg()[0]
         try:

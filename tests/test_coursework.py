@@ -77,7 +77,9 @@ def test_student_copy_has_no_solutions_and_no_outputs(path):
 def test_student_copy_runs_up_to_the_first_stub_and_fails_there(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     stub_cells = [i for i, c in enumerate(notebook.cells) if "# YOUR CODE HERE" in c.source]
+    # immediate: a graceful shutdown waits about 2 s for the kernel to exit, with nothing to keep
     client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(tmp_path)}})
     with pytest.raises(CellExecutionError) as caught:
         client.execute()
