@@ -50,12 +50,26 @@ def pytest_configure(config):
             (root / PENDING).touch()
             return
     root = Path(os.environ["HELPERS_DATA"])
+    # Imported before the lock (PyTorch and torchvision: 2.5 s), which the tests need anyway: a
+    # worker that waits for another's datasets then waits only for the writing (0.2 s).
+    import torchvision.datasets  # noqa: F401  (the writer asks it for the official file names)
+
+    from helpers.data import write_synthetic_datasets
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one worker writes; the others wait here until it is
         if chosen is None or (root / PENDING).exists():
-            from helpers.data import write_synthetic_datasets
             write_synthetic_datasets(root)
             (root / PENDING).unlink(missing_ok=True)
+
+
+def pytest_unconfigure(config):
+    """Exit without the interpreter's last garbage collections: with PyTorch and a few hundred
+    tests' objects in memory they took 3.6 s of every run (measured: 0.4 s after ``gc.freeze()``).
+    Nothing is lost: files, kernels and tmp_path are cleaned up before this, and reference counting
+    still frees what it frees."""
+    import gc
+
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items):
