@@ -97,8 +97,9 @@ def svhn_budget(device_type: str, smoke: bool = False, full_run: bool = False) -
     """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode, the full
     recipe on a GPU or with ``full_run``, a time budget on a CPU."""
     if smoke:
-        return SvhnBudget("a check that every cell runs, on tiny synthetic data", None, None, 2,
-                          100, 1, 2, 32, None, (0, 1), 1e-3)
+        # one or two batches per epoch: every cell runs, in a second or two (the test suite)
+        return SvhnBudget("a check that every cell runs, on tiny synthetic data", 64, None, 2,
+                          32, 1, 2, 32, None, (0, 1), 1e-3)
     if full_run or device_type != "cpu":
         return SvhnBudget("FULL_RUN = True" if full_run else f"a GPU ({device_type})", None, None,
                           SVHN_EPOCHS, 20_000, 8, 16, 128, None, (0, 1, 2), 1e-3)
