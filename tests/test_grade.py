@@ -129,7 +129,7 @@ def test_grading_a_folder_of_submissions(tmp_path):
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     grading_samples.write_samples(submissions, only=grading_samples.SMALL_SET)
     before = hashes(submissions)
-    graded = grade.grade_folder(submissions, out, jobs=2, limits=grade.Limits(cell_timeout=10),
+    graded = grade.grade_folder(submissions, out, jobs=2, limits=grade.Limits(cell_timeout=5),
                                 log=lambda *_, **__: None)
     assert hashes(submissions) == before, "submissions are read-only inputs"
 
