@@ -104,7 +104,10 @@ def jupyterlab(folder: Path, port: int):
     env = {k: v for k, v in os.environ.items() if k != WIDGETS_ENV}
     env.update({SMOKE_ENV: "1"}, JUPYTER_CONFIG_DIR=str(folder / ".jupyter"),
                JUPYTERLAB_SETTINGS_DIR=str(folder / ".lab-settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(folder / ".lab-workspaces"))
+               JUPYTERLAB_WORKSPACES_DIR=str(folder / ".lab-workspaces"),
+               # the server's and kernel's connection files too: killed at the end, they would
+               # otherwise be left behind in ~/.local/share/jupyter/runtime
+               JUPYTER_RUNTIME_DIR=str(folder / ".runtime"))
     command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
                "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
                "--IdentityProvider.token=", "--ServerApp.password=",
@@ -136,10 +139,7 @@ def jupyterlab(folder: Path, port: int):
         yield f"http://127.0.0.1:{port}"
     finally:
         with contextlib.suppress(ProcessLookupError):
-            if hasattr(os, "killpg"):
-                os.killpg(server.pid, signal.SIGKILL)
-            else:
-                server.kill()
+            os.killpg(server.pid, signal.SIGKILL)   # the script runs on Linux (system Chromium)
         server.wait(20)
         log.close()
 
