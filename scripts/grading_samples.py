@@ -5,8 +5,8 @@
     python scripts/grading_samples.py FOLDER --benchmark 100 [--sandbox both]
 
 The samples are what students hand in: the student copy (as `make student` writes it) with answers
-filled in -- right, partly wrong, not at all, crashing, looping forever, cells deleted or moved, the
-metadata lost, a renamed file -- and files that are not notebooks of the course at all.
+filled in -- right, partly wrong, not at all, crashing, looping forever, hanging, cells deleted or
+moved, the metadata lost, a renamed file -- and files that are not notebooks of the course at all.
 tests/test_grade.py grades them and checks every result in :data:`EXPECTED`.
 """
 
@@ -69,6 +69,9 @@ val_set = PointsDataset(rings_path("val"))
 '''
 WRONG_FILE = 'train_set = PointsDataset(rings_path("trian"))   # a typo: the cell raises\n'
 LOOP_FOREVER = "while True:   # a loop that never ends\n    pass\n"
+#: a cell that hangs without using the CPU (waiting for something that never comes): the grader
+#: stops it at the cell timeout just as it stops a busy loop
+HANG = "import time\ntime.sleep(10**6)   # waits for ever\n"
 CRASH_KERNEL = "import os\nos._exit(1)   # the kernel process dies\n"
 HOSTILE = '''import os, pathlib, shutil
 shutil.rmtree(os.path.expanduser("~"), ignore_errors=True)   # "clean up" the home folder
@@ -154,7 +157,7 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
     save("crashing.ipynb", crashing)
     mixed = answered(instructor, student, {"01-mlp": stub["01-mlp"]})
     cell_of(mixed, "01-dataset").source += "\n" + WRONG_FILE
-    cell_of(mixed, "01-train-one-epoch").source += "\n" + LOOP_FOREVER
+    cell_of(mixed, "01-train-one-epoch").source += "\n" + HANG
     save("mixed.ipynb", mixed)
     looping = answered(instructor, student)
     cell_of(looping, "01-train-one-epoch").source += "\n" + LOOP_FOREVER

@@ -123,7 +123,7 @@ def hashes(folder: Path) -> dict:
 
 @pytest.mark.slow   # kernels in a process pool
 def test_grading_a_folder_of_submissions(tmp_path):
-    """Right, partly wrong, crashing, looping, not attempted, deleted cells, renamed, hostile, a
+    """Right, partly wrong, crashing, hanging, not attempted, deleted cells, renamed, hostile, a
     kernel crash, not a notebook: every exercise gets its expected result, and the submissions
     folder is left as it was."""
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
