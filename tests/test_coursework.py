@@ -104,8 +104,12 @@ def test_student_copy_runs_up_to_the_first_stub_and_fails_there(path, tmp_path, 
         kernel.restart_kernel(now=True)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(FRESH_START.format(folder=str(tmp_path))))
     client = NotebookClient(notebook, km=kernel, timeout=300)
-    with pytest.raises(CellExecutionError) as caught:
-        client.execute()
+    try:
+        with pytest.raises(CellExecutionError) as caught:
+            client.execute()
+    finally:
+        if client.kc is not None:  # the kernel stays for the next copy; its client goes
+            client.kc.stop_channels()
     fresh_start = notebook.cells.pop(0)
     assert not any(o.output_type == "error" for o in fresh_start.outputs), fresh_start.outputs
     assert caught.value.ename == "NotImplementedError"
