@@ -52,8 +52,8 @@ test: $(STAMP)
 
 # The edit-test loop: tests/ without the tests marked slow (no notebook, kernel, browser, sandbox or
 # script run); conftest.py fails a test that starts one of those without the mark. Two workers, tests
-# handed out one by one (--dist load: they are short); measured on 2 quiet cores: 16 s, against 20 s
-# in one process (FAST_JOBS=0).
+# handed out one by one (--dist load: they are short); faster on 2 cores than one process
+# (FAST_JOBS=0): the measured durations are in the README's maintainer section.
 FAST_JOBS ?= 2
 test-fast: $(STAMP)
 	HELPERS_SMOKE=1 $(BIN)/python -m pytest -m "not slow" -n $(FAST_JOBS) --dist load tests $(PYTEST_ARGS)
