@@ -58,7 +58,8 @@ FAST_JOBS ?= 2
 test-fast: $(STAMP)
 	HELPERS_SMOKE=1 $(BIN)/python -m pytest -m "not slow" -n $(FAST_JOBS) --dist load tests $(PYTEST_ARGS)
 
-# Re-execute notebooks in place in full mode: this is how their stored outputs are made.
+# Re-execute notebooks in place in full mode: this is how their stored outputs are made. A false claim
+# stops the run here (HELPERS_STRICT=1): a notebook is never stored with a contradicted conclusion.
 # MNIST/SVHN are read from $HELPERS_DATA (default data/), e.g. `HELPERS_DATA=/srv/course-data make notebooks`.
 # One notebook: `make notebooks NB=notebooks/01_2d_classifier.ipynb`.
 # Notebook 04 needs SVHN. Without the official files in the data root (checked by checksum) it runs on the
@@ -75,7 +76,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] for nb in \
 		[nbformat.read(p, as_version=4)] if nb.metadata.pop("widgets", None) is not None]' $(NB); \
 	echo $$svhn HELPERS_SMOKE=0 jupyter nbconvert --execute --inplace $(NB); \
-	env $$svhn HELPERS_SMOKE=0 HELPERS_WIDGETS=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	env $$svhn HELPERS_SMOKE=0 HELPERS_STRICT=1 HELPERS_WIDGETS=0 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=3600 $(NB)
 
 # Download MNIST and SVHN (train and test, about 250 MB) into the data root, checksums verified.

@@ -3,6 +3,10 @@
 ``HELPERS_SMOKE=1``
     Smoke mode: tiny data, one or two epochs, no progress bars. The test suite and grading set
     it so that every notebook runs in seconds; a student or an instructor never needs it.
+``HELPERS_STRICT=1``
+    A false claim stops the run (:class:`helpers.claims.ClaimFailed`). ``make notebooks`` sets it,
+    so that no notebook is stored with a conclusion its own run contradicts; in any other run a
+    false claim is shown as not supported by that run, and the notebook goes on.
 ``HELPERS_DATA=/some/folder``
     Where datasets are looked for and downloaded to (default: ``data/`` in the repository).
     Point it at a course-provided copy of MNIST/SVHN to skip downloading. It must exist.
@@ -35,6 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SMOKE_ENV = "HELPERS_SMOKE"
+STRICT_ENV = "HELPERS_STRICT"
 DATA_ENV = "HELPERS_DATA"
 SVHN_ENV = "HELPERS_SVHN"
 CACHE_ENV = "HELPERS_CACHE"
@@ -65,6 +70,11 @@ def _folder(name: str) -> Path | None:
 def smoke_mode() -> bool:
     """True when ``HELPERS_SMOKE`` is set to 1/true/yes/on (the test suite does this)."""
     return bool(_flag(SMOKE_ENV))
+
+
+def claims_must_hold() -> bool:
+    """True when ``HELPERS_STRICT`` is set to 1/true/yes/on (``make notebooks`` does this)."""
+    return bool(_flag(STRICT_ENV))
 
 
 def recompute_requested() -> bool:

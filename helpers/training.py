@@ -173,13 +173,14 @@ def predict(model, loader, device=None) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def run_summary(history) -> str:
-    """One line about a finished run, e.g.
-    "10 epochs in 34 s; best validation accuracy 98.9% at epoch 8"."""
+    """One line about a finished run, its best epoch being the lowest validation loss, e.g.
+    "10 epochs in 34 s; best epoch 8 (lowest validation loss 0.041), validation accuracy 98.9%"."""
     if not history["epoch"]:
         return "no epoch finished"
-    best = max(range(len(history["val_acc"])), key=history["val_acc"].__getitem__)
-    return (f"{len(history['epoch'])} epochs in {sum(history['epoch_seconds']):.0f} s; best "
-            f"validation accuracy {history['val_acc'][best]:.1%} at epoch {history['epoch'][best]}"
+    best = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
+    return (f"{len(history['epoch'])} epochs in {sum(history['epoch_seconds']):.0f} s; best epoch "
+            f"{history['epoch'][best]} (lowest validation loss {history['val_loss'][best]:.3g}), "
+            f"validation accuracy {history['val_acc'][best]:.1%}"
             + ("; stopped early" if history["stopped_early"] else ""))
 
 

@@ -60,7 +60,7 @@ def test_only_settings_reads_helpers_switches():
 
 def test_every_switch_is_documented_in_settings_and_named_once():
     names = {value for key, value in vars(settings).items() if key.endswith("_ENV")}
-    assert len(names) == 7
+    assert len(names) == 8
     documented = set(re.findall(r"``(HELPERS_[A-Z]+)=", settings.__doc__))
     assert documented == names
     mentioned = set()
