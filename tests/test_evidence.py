@@ -1,0 +1,107 @@
+"""One standard of evidence in the stored notebooks.
+
+- Every claim that compares (better, worse, wins, helps, faster, no difference, ...) was decided
+  by a test of helpers.stats: its record carries the test and the 95% interval.
+- No sentence of the markdown, and no hand-written conclusion lead, states an outcome (which model
+  won, whether it overfits, "every", "always", ...) next to a model or a number, unless it is listed
+  under ``facts:`` in tests/lesson_text/<notebook>.yaml as true on any run, with why. Outcomes live
+  in claims, which the run checks.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.test_lesson_text import NOT_PROSE, NOTEBOOKS, claim_records, exceptions, helpers_record
+
+#: Words that make a claim comparative: it needs a statistical test behind it.
+COMPARATIVE = re.compile(
+    r"\b(better|worse|wins?|won|beats?|outperforms?|ahead|behind|helps?|hurts?|faster|slower|"
+    r"higher|lower|more accurate|less accurate|no detectable difference|costs?)\b", re.I)
+
+#: Words that state an outcome of a run.
+RESULT_WORD = re.compile(
+    r"\b(better|worse|wins?|won|beats?|outperforms?|overfits?|overfitting|faster|slower|every|"
+    r"always|never|more accurate|less accurate|helps|hurts|fails)\b", re.I)
+#: What such a word must stand near to state a result: a model, a component, or a number.
+SUBJECT = re.compile(
+    r"\b(models?|MLPs?|CNNs?|network|linear|VGG|classifier|ensemble|dropout|batch norm|"
+    r"augmentation|optimi[sz]ers?|SGD|Adam\w*|momentum|sigmoid|ReLU|recipe|variant)\b|\d", re.I)
+
+
+def comparative_claims_without_test(path: Path) -> list[str]:
+    notebook = nbformat.read(path, as_version=4)
+    return [f"cell {index}: {record['claim']!r}"
+            for index, cell in enumerate(notebook.cells) for record in claim_records(cell)
+            if COMPARATIVE.search(record["claim"])
+            and not (record.get("test") and len(record.get("interval", [])) == 2)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_comparative_claim_carries_its_test_and_interval(path):
+    """A claim that compares was decided by helpers.stats (claims.compared or claims.verdict)."""
+    found = comparative_claims_without_test(path)
+    assert not found, (f"{path.name}: comparative claims not decided by a test of helpers.stats "
+                       "(use claims.compared or claims.verdict):\n" + "\n".join(found))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (prose only: code, math and links blanked out)."""
+    for pattern in NOT_PROSE:
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    text = re.sub(r"\s+", " ", text)
+    return [s.strip() for s in re.split(r"(?<=[.!?:;])\s+(?=[A-Z*(\"])|\s-\s|\s\*\s", text)
+            if s.strip()]
+
+
+def unbound_result_sentences(path: Path) -> list[str]:
+    """Sentences of the markdown and hand-written leads that state an outcome next to a model or
+    a number and are not listed as facts that hold on any run."""
+    notebook = nbformat.read(path, as_version=4)
+    facts = exceptions(path, "facts")
+    texts = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            texts.append((index, cell.source))
+        for output in cell.get("outputs", []):
+            lead = helpers_record(output).get("lead")
+            if lead:
+                texts.append((index, lead))
+    found = []
+    for index, text in texts:
+        for sentence in sentences(text):
+            if (RESULT_WORD.search(sentence) and SUBJECT.search(sentence)
+                    and not any(fact in sentence for fact in facts)):
+                found.append(f"cell {index}: {sentence[:160]!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_result_sentence_is_unbound_to_its_run(path):
+    found = unbound_result_sentences(path)
+    assert not found, (f"{path.name}: sentences that state an outcome without the run checking "
+                       "it (make it a claim, generate it from the results, rephrase it as a "
+                       "question, or list the phrase under `facts:` in "
+                       f"tests/lesson_text/{path.stem}.yaml with why it holds on any run):\n"
+                       + "\n".join(found))
+
+
+def test_the_evidence_checks_can_fail(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(
+                          "The CNN is better than the MLP. We train for `EPOCHS` epochs."),
+                      nbformat.v4.new_code_cell("conclusion(...)")]
+    notebook.cells[1].outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/markdown": "**Conclusion.** Dropout never helps."},
+        metadata={"text/markdown": {"helpers": {
+            "lead": "Dropout never helps.",
+            "claims": [{"claim": "the CNN wins", "holds": True},
+                       {"claim": "the CNN has a higher accuracy", "holds": True,
+                        "test": "paired t over 3 seeds", "interval": [0.2, 1.4]}]}}})]
+    path = tmp_path / "99_example.ipynb"
+    nbformat.write(notebook, path)
+    assert comparative_claims_without_test(path) == ["cell 1: 'the CNN wins'"]
+    assert unbound_result_sentences(path) == ["cell 0: 'The CNN is better than the MLP.'",
+                                              "cell 1: 'Dropout never helps.'"]
