@@ -29,6 +29,10 @@ from tqdm import tqdm  # the text bar: no widget state for an executed notebook 
 
 from helpers.settings import atomic_write, device_override, frontend, shown_path, smoke_mode
 
+#: The most epochs :func:`fit` trains in smoke mode (``HELPERS_SMOKE=1``: the test suite's quick
+#: run-through of every notebook), so that a notebook writes its real epoch counts only.
+SMOKE_EPOCHS = 2
+
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
 
 
@@ -403,6 +407,8 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         on_epoch_end=None, name: str | None = None, summary: bool = True) -> dict:
     """Train for up to ``epochs`` epochs, each :func:`train_epoch` then :func:`evaluate`.
 
+    In smoke mode (the test suite) at most :data:`SMOKE_EPOCHS` epochs, whatever ``epochs`` says.
+
     Args:
         loss_fn: ``loss_fn(outputs, targets)`` -> scalar mean loss; scheduler: stepped every epoch.
         patience: stop after this many epochs without a lower validation loss (early stopping).
@@ -418,6 +424,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         (the loss became nan/inf: :func:`stop_on_non_finite_loss`).
     """
     device = device or next(model.parameters()).device
+    epochs = min(epochs, SMOKE_EPOCHS) if smoke_mode() else epochs
     state = RunState(model, optimizer, scheduler)
     if resume and checkpoint_path is not None and Path(checkpoint_path).is_file():
         state.resume(checkpoint_path)
