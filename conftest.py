@@ -91,6 +91,14 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=rank)
 
 
+@pytest.fixture
+def full_epoch_counts(monkeypatch):
+    """For tests that count epochs: ``fit`` trains at most two in smoke mode, which the suite sets;
+    this test runs out of smoke mode (and without progress bars)."""
+    monkeypatch.setenv("HELPERS_SMOKE", "0")
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+
+
 @pytest.fixture(autouse=True)
 def _seeded_torch():
     """Every test starts from the same random state, whatever ran before it: a model built inside a

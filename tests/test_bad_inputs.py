@@ -298,6 +298,7 @@ class Exploding:
         return loss * float("nan") if self.calls >= self.n else loss
 
 
+@pytest.mark.usefixtures("full_epoch_counts")
 def test_nan_loss_stops_with_where_and_why_keeping_the_best_weights(tmp_path, capsys):
     path = tmp_path / "run.pt"
     # 6 batches per epoch: epoch 3, batch 3
@@ -322,6 +323,7 @@ class InterruptAt:
         return nn.functional.cross_entropy(outputs, targets)
 
 
+@pytest.mark.usefixtures("full_epoch_counts")
 def test_ctrl_c_then_resume_gives_the_uninterrupted_result(tmp_path):
     straight_model, straight = train(epochs=4)
     path = tmp_path / "run.pt"

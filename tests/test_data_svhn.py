@@ -367,6 +367,7 @@ def svhn_run(splits, checkpoint_path, batch_transform, resume=False, epochs=3):
     return model, history
 
 
+@pytest.mark.usefixtures("full_epoch_counts")
 def test_interrupted_svhn_run_keeps_its_checkpoint_and_resumes_to_the_same_result(root, tmp_path):
     splits = load_svhn_splits(root=root)
     full_model, full_history = svhn_run(splits, tmp_path / "uninterrupted.pt", RandomShift(2))

@@ -11,6 +11,9 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 from helpers.plotting import LiveCurves  # noqa: E402
 from helpers.training import fit, run_summary  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("full_epoch_counts")
+
+
 
 def tiny_run(**options):
     points = torch.randn(64, 2)
