@@ -107,7 +107,7 @@ def _is_rate(name: str) -> bool:
 
 def describe_curve(values: Sequence[float], percent: bool = False, x: Sequence[float] | None = None,
                    at: str = "epoch {:g}", best: str | None = None) -> str:
-    """How one curve goes, e.g. "rises from 91.2% to 97.9% (best 98.0% at epoch 8)".
+    """How one curve goes, e.g. "rises from 91.2% to 97.9% (highest 98.0% at epoch 8)".
 
     values: the curve's (N,) values; x: their (N,) positions (default: epochs 1..N), written with
     ``at`` (given positions also say where the curve ends: "... by 12.5 s");
@@ -128,7 +128,7 @@ def describe_curve(values: Sequence[float], percent: bool = False, x: Sequence[f
     if best in ("max", "min"):
         index = int(np.argmax(values) if best == "max" else np.argmin(values))
         if index != len(values) - 1 and _value(values[index], percent) != last:
-            word = "best" if best == "max" else "lowest"
+            word = "highest" if best == "max" else "lowest"
             trend += f" ({word} {_value(values[index], percent)} at {at.format(x[index])})"
     return trend
 
@@ -169,11 +169,17 @@ def plot_history(history: dict, title: str | None = None, axes=None):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend()
         # whole epochs, also with 2 or 3 of them
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    losses = np.asarray(history["train_loss"] + history["val_loss"], dtype=float)
+    if len(losses) and (losses > 0).all() and losses.max() / losses.min() > 100:
+        axes[0].set_yscale("log")   # a loss that falls by decades: a linear axis shows a flat 0
+        axes[0].set_ylabel("loss (log scale)")
     if history.get("best_epoch"):
-        axes[0].axvline(history["best_epoch"], color="gray", linestyle=":", label="best")
+        axes[0].axvline(history["best_epoch"], color="gray", linestyle=":",
+                        label="best epoch (lowest validation loss)")
+    for ax in axes:
+        ax.legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -183,8 +189,9 @@ def plot_history(history: dict, title: str | None = None, axes=None):
 def describe_history(history: dict, name: str | None = None) -> str:
     """What :func:`plot_history` shows, in one sentence from the history's numbers, e.g. "MLP, 10
     epochs: training loss falls from 0.52 to 0.031, validation loss falls from 0.31 to 0.082 (lowest
-    0.075 at epoch 8); validation accuracy rises from 91.2% to 97.9% (best 98.0% at epoch 8),
-    training accuracy rises from 85.0% to 99.1%. The dotted line marks the best epoch, 8."
+    0.075 at epoch 8); validation accuracy rises from 91.2% to 97.9% (highest 98.0% at epoch 8),
+    training accuracy rises from 85.0% to 99.1%. The dotted line marks the best epoch (lowest
+    validation loss), 8."
     ``name`` (e.g. the figure's title) starts the sentence; default "Learning curves"."""
     epochs = len(history["epoch"])
     head = f"{name or 'Learning curves'}, {epochs} epoch{'s' if epochs != 1 else ''}"
@@ -195,8 +202,12 @@ def describe_history(history: dict, name: str | None = None) -> str:
     accuracy = f"validation accuracy {describe_curve(history['val_acc'], True, best='max')}"
     if history.get("train_acc"):
         accuracy += f", training accuracy {describe_curve(history['train_acc'], True)}"
-    best = (f" The dotted line marks the best epoch, {history['best_epoch']}."
-            if history.get("best_epoch") else "")
+    best = (f" The dotted line marks the best epoch (lowest validation loss), "
+            f"{history['best_epoch']}." if history.get("best_epoch") else "")
+    if len(history["val_loss"]) and min(history["val_loss"] + history["train_loss"]) > 0 and (
+            max(history["val_loss"] + history["train_loss"])
+            / min(history["val_loss"] + history["train_loss"]) > 100):
+        best += " The loss axis is logarithmic."
     return f"{head}: {loss}; {accuracy}.{best}"
 
 

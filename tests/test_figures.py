@@ -196,9 +196,9 @@ def test_describe_history_names_trends_and_best_epochs():
     text = plotting.describe_history(HISTORY, "MLP")
     assert text == (
         "MLP, 3 epochs: training loss falls from 1 to 0.3, validation loss falls from 1.1 to 0.5 "
-        "(lowest 0.4 at epoch 2); validation accuracy rises from 62.0% to 90.0% (best 98.0% at "
+        "(lowest 0.4 at epoch 2); validation accuracy rises from 62.0% to 90.0% (highest 98.0% at "
         "epoch 2), training accuracy rises from 50.0% to 90.0%. The dotted line marks the best "
-        "epoch, 2."
+        "epoch (lowest validation loss), 2."
     )
 
 
@@ -230,7 +230,7 @@ def test_describe_curve_words():
     )
     assert (
         plotting.describe_curve([0.1, 0.5, 0.2], True, [3, 6, 9], "{:g} s", "max")
-        == "rises from 10.0% to 20.0% by 9 s (best 50.0% at 6 s)"
+        == "rises from 10.0% to 20.0% by 9 s (highest 50.0% at 6 s)"
     )
 
 
