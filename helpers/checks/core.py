@@ -58,9 +58,25 @@ _LAST_CODE_HINT = {"what": "", "hint": ""}
 MORE_AT_GRADING = "(this was the public check: grading runs more checks on your code)"
 
 
+#: Where the verdicts go besides the screen: the grader sets a list here (in its own, trusted
+#: process) and reads the verdicts from it, never from printed text.
+RECORDER: list | None = None
+#: The grader's guard for the student's code (``guard(test, seconds)``): set where the student's
+#: code runs in another process that the grader stops itself, instead of a timer signal here.
+GUARD: Callable | None = None
+
+
+def verdict_line(passed: bool, what: str, hint: str = "") -> str:
+    """The one format of a verdict, on screen and in the gradebook:
+    ``PASSED: what`` or ``NOT YET: what — hint``."""
+    return f"PASSED: {what}" if passed else f"NOT YET: {what}" + (f" — {hint}" if hint else "")
+
+
 def report(passed: bool, what: str, hint: str = "", crashed: bool = False) -> Verdict:
     """Print the verdict of one check: ``PASSED: what`` or ``NOT YET: what — hint`` (one line)."""
-    print(f"PASSED: {what}" if passed else f"NOT YET: {what}" + (f" — {hint}" if hint else ""))
+    if RECORDER is not None:
+        RECORDER.append((bool(passed), what, hint))
+    print(verdict_line(passed, what, hint))
     return Verdict(passed, crashed and not passed)
 
 
@@ -109,7 +125,10 @@ def pair(value, call: str = "it"):
 
 def _within_time_limit(test: Callable, seconds: float):
     """``test()``, stopped with :class:`_TimeUp` after ``seconds``: by a timer signal on Unix's main
-    thread (it interrupts the loop), otherwise in a daemon thread that is left behind."""
+    thread (it interrupts the loop), otherwise in a daemon thread that is left behind; or by the
+    grader's :data:`GUARD`."""
+    if GUARD is not None:
+        return GUARD(test, seconds)
     if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
         def time_up(*_):
             raise _TimeUp
