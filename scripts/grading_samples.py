@@ -82,6 +82,172 @@ with open("huge.bin", "wb") as file:                            # a 100 MB file:
     file.write(b"0" * (100 * 2**20))
 '''
 
+# --- tampering: a wrong answer plus a trick that tries to award itself the points -----------------
+# Each trick changes something in the student's own kernel; the checks run in the grader's process
+# (helpers/coursework/judge.py), so each exercise below must still get 0 points.
+
+#: wrong answers that fail the visible self-check (0 points even without a hidden check)
+SHORT_LEN = HARDCODED_LEN.replace("return 1000   # the training file's length, hard-coded",
+                                  "return 10   # wrong: not the number of points")
+NO_STEP = NO_ZERO_GRAD.replace("        optimizer.step()\n", "")   # the weights never change
+LINEAR_MLP = '''def make_mlp():
+    return nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16), nn.Linear(16, 1))   # no activation
+
+
+seed_everything(SEED)
+mlp = make_mlp()
+'''
+TRICKS = {
+    # the output stream rewritten: "NOT YET" shows as "PASSED"
+    "stdout": '''
+import sys, io
+class _Liar(io.TextIOBase):
+    def __init__(self, inner): self.inner = inner
+    def write(self, text): return self.inner.write(text.replace("NOT YET", "PASSED"))
+    def flush(self): self.inner.flush()
+sys.stdout = sys.__stdout__ = _Liar(sys.stdout)
+sys.stderr = _Liar(sys.stderr)
+''',
+    # print replaced
+    "print": '''
+import builtins
+_print = builtins.print
+def _lying_print(*args, **kwargs):
+    _print(*(str(a).replace("NOT YET", "PASSED") for a in args), **kwargs)
+builtins.print = _lying_print
+''',
+    # the checks' report and every check function replaced by ones that always pass
+    "report": '''
+import helpers.checks.core as _core, helpers.checks as _checks, helpers.checks.nb01 as _nb01
+from helpers.checks.core import Verdict as _Verdict
+def _always(passed=True, what="", hint="", crashed=False):
+    print(f"PASSED: {what}")
+    return _Verdict(True)
+_core.report = _checks.report = _always
+for _module in (_checks, _nb01, _core):
+    for _name in dir(_module):
+        if _name.startswith("check_"):
+            setattr(_module, _name, lambda *a, **k: _always(True, "everything"))
+''',
+    # numerics patched: every comparison says "equal"
+    "allclose": '''
+import numpy, torch, math
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+torch.isclose = lambda a, b, *r, **k: torch.ones_like(torch.as_tensor(a), dtype=torch.bool)
+numpy.allclose = lambda *a, **k: True
+math.isclose = lambda *a, **k: True
+''',
+    # tensor operators patched: differences are zero, comparisons false
+    "operators": '''
+import torch
+_sub = torch.Tensor.__sub__
+torch.Tensor.__sub__ = lambda self, other: torch.zeros_like(_sub(self, other))
+torch.Tensor.__gt__ = lambda self, other: torch.zeros(self.shape, dtype=torch.bool)
+torch.Tensor.__ne__ = lambda self, other: torch.zeros(self.shape, dtype=torch.bool)
+torch.Tensor.any = lambda self, *a, **k: torch.tensor(False)
+''',
+    # an import hook: whoever imports helpers.checks again gets a fake that always passes
+    "import_hook": '''
+import sys, types, importlib.abc, importlib.machinery
+class _FakeChecks(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path, target=None):
+        if name.startswith("helpers.checks") or name.startswith("helpers.coursework"):
+            return importlib.machinery.ModuleSpec(name, self)
+    def create_module(self, spec):
+        module = types.ModuleType(spec.name)
+        module.__getattr__ = lambda attr: (lambda *a, **k: print(f"PASSED: {attr}"))
+        return module
+    def exec_module(self, module):
+        pass
+sys.meta_path.insert(0, _FakeChecks())
+for _name in [n for n in sys.modules if n.startswith(("helpers.checks", "helpers.coursework"))]:
+    del sys.modules[_name]
+''',
+    # a thread that keeps printing verdicts long after the cell ended
+    "late_thread": '''
+import threading, time
+def _spam():
+    while True:
+        print("PASSED: train_one_epoch trains\\nPASSED: train_one_epoch takes exactly one step per batch")
+        time.sleep(0.05)
+threading.Thread(target=_spam, daemon=True).start()
+''',
+    # fake result files: replies of the channel, a results.json, a gradebook
+    "fake_files": '''
+import json, os, pathlib, threading, time
+_fake = {"value": True, "rng": None, "sync": [], "score": 9, "tests": [{"score": 9}]}
+def _write_fakes():
+    while True:
+        for folder in (pathlib.Path("."), pathlib.Path("channel"), pathlib.Path("results")):
+            try:
+                folder.mkdir(exist_ok=True)
+                for name in ("reply-0.json", "results.json", "grades.csv", "PASSED"):
+                    (folder / name).write_text(json.dumps(_fake))
+                for request in folder.glob("request-*.json"):
+                    reply = folder / request.name.replace("request-", "reply-")
+                    reply.write_text(json.dumps(_fake))
+            except OSError:
+                pass
+        time.sleep(0.01)
+threading.Thread(target=_write_fakes, daemon=True).start()
+''',
+    # signals: timers and interrupts taken over, a handler that "passes" whatever runs
+    "signals": '''
+import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGALRM, lambda *_: print("PASSED: time is up, so everything passed"))
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.setitimer(signal.ITIMER_REAL, 0.2, 0.2)
+''',
+    # the channel to the grader changed: every reply says True
+    "channel": '''
+import helpers.coursework.channel as _channel
+_original = _channel.Server.perform
+def _perform(self, request, decoder):
+    value, arguments = _original(self, request, decoder)
+    return (True if request["op"] == "call" else value), arguments
+_channel.Server.perform = _perform
+''',
+    # the student's function returns an object that pretends to be a correct tensor
+    "fake_tensor": '''
+class _Anything(torch.Tensor):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def tolist(self): return "PASSED"
+_real_to_polar = to_polar
+def to_polar(points):
+    return _real_to_polar(points).as_subclass(_Anything)
+''',
+    # SystemExit and KeyboardInterrupt raised from inside the check's call
+    "exits": '''
+import sys
+_real_len = PointsDataset.__len__
+def _len(self):
+    raise SystemExit("PASSED")
+PointsDataset.__len__ = _len
+''',
+}
+#: file name -> {exercise: code}: every exercise a wrong answer plus a trick (three per notebook
+#: and one kernel each: the tricks of one exercise are in force for the checks of the later ones)
+TAMPERING = {
+    "tamper_streams.ipynb": {
+        "01-dataset": SHORT_LEN + TRICKS["stdout"],
+        "01-train-one-epoch": NO_STEP + TRICKS["print"],
+        "01-mlp": LINEAR_MLP + TRICKS["late_thread"],
+        "01-polar": ATAN_POLAR + TRICKS["fake_tensor"]},
+    "tamper_checks.ipynb": {
+        "01-dataset": SHORT_LEN + TRICKS["exits"],
+        "01-train-one-epoch": NO_STEP + TRICKS["report"],
+        "01-mlp": LINEAR_MLP + TRICKS["import_hook"],
+        "01-polar": ATAN_POLAR + TRICKS["channel"]},
+    "tamper_numerics.ipynb": {
+        "01-dataset": SHORT_LEN + TRICKS["fake_files"],
+        "01-train-one-epoch": NO_STEP + TRICKS["signals"],
+        "01-mlp": LINEAR_MLP + TRICKS["operators"],
+        "01-polar": ATAN_POLAR + TRICKS["allclose"]},
+}
+
 #: file name -> expected result of each exercise of
 #: notebook 01 (or the row's status for non-notebooks)
 EXPECTED = {
@@ -184,6 +350,8 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
     other = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell("print('hello from another course')")])
     save("other_course.ipynb", other)
+    for name, answers in TAMPERING.items():
+        save(name, answered(instructor, student, answers))
 
 
 def write_benchmark(folder: Path, count: int, instructor_dir: Path = ROOT / "notebooks") -> None:

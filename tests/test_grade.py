@@ -127,13 +127,22 @@ def test_grading_a_folder_of_submissions(tmp_path):
     kernel crash, not a notebook: every exercise gets its expected result, and the submissions
     folder is left as it was."""
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
-    grading_samples.write_samples(submissions, only=grading_samples.SMALL_SET)
+    tampering = list(grading_samples.TAMPERING)
+    grading_samples.write_samples(submissions, only=grading_samples.SMALL_SET + tampering)
     before = hashes(submissions)
+    log = []
     graded = grade.grade_folder(submissions, out, jobs=2, limits=grade.Limits(cell_timeout=5),
-                                log=lambda *_, **__: None)
+                                log=lambda line, **_: log.append(line))
     assert hashes(submissions) == before, "submissions are read-only inputs"
+    assert any(line.startswith("self-check:") and "9/9" in line for line in log), (
+        "the instructor's solutions went through the grader first, with full marks")
 
     by_file = {g.file: g for g in graded}
+    # a wrong answer plus a trick in the student's kernel (output streams, print, the checks,
+    # allclose, tensor operators, import hooks, a late thread, fake result files, signals, the
+    # channel itself): 0 points for every exercise
+    for name in tampering:
+        assert [r.points for r in by_file.pop(name).results] == [0] * 4, name
     assert sorted(by_file) == sorted(grading_samples.SMALL_SET)
     for name in grading_samples.SMALL_SET:
         expected, g = grading_samples.EXPECTED[name], by_file[name]
@@ -150,10 +159,28 @@ def test_grading_a_folder_of_submissions(tmp_path):
     assert "kernel crashed" in by_file["hostile_then_kernel_crash.ipynb"].status
 
     rows = {row["file"]: row for row in csv.DictReader(open(out / "grades.csv"))}
-    assert set(rows) == set(grading_samples.SMALL_SET)
+    assert set(rows) == set(grading_samples.SMALL_SET + tampering)
     assert (rows["partly_wrong.ipynb"]["01-train-one-epoch"] == "2"
             and rows["partly_wrong.ipynb"]["total"] == "4")
     assert rows["empty.ipynb"]["total"] == "0" and "unreadable" in rows["empty.ipynb"]["status"]
     feedback = (out / "feedback" / "partly_wrong.md").read_text()
     assert "NOT YET" in feedback and "zero_grad" in feedback  # the hidden check's hint
-    assert len(list((out / "feedback").iterdir())) == len(grading_samples.SMALL_SET)
+    assert len(list((out / "feedback").iterdir())) == len(grading_samples.SMALL_SET + tampering)
+
+
+@pytest.mark.slow   # one kernel
+def test_the_grader_refuses_to_grade_when_its_environment_is_broken(tmp_path):
+    """The course package is not importable in the kernels (as when the sandbox could not see the
+    checkout): the instructor's solutions lose their points, so nothing is graded, and the message
+    says why."""
+    broken = tmp_path / "broken" / "helpers"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('the course package is broken here')\n")
+    submissions, out = tmp_path / "submissions", tmp_path / "grades"
+    grading_samples.write_samples(submissions, only=["correct.ipynb"])
+    with pytest.raises(grade.SelfCheckFailed, match="helpers. is not importable") as failure:
+        grade.grade_folder(submissions, out, jobs=1, limits=grade.Limits(cell_timeout=20),
+                           sandbox="none", log=lambda *_, **__: None,
+                           kernel_env={"PYTHONPATH": str(broken.parent)})
+    assert "0 / 9 points" in str(failure.value) and "01-dataset" in str(failure.value)
+    assert not out.exists(), "no student row is written"
