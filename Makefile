@@ -16,7 +16,7 @@ CONSTRAINTS ?= constraints.txt
 TORCH_INDEX ?=
 PIP_C       := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: lab test test-fast notebooks data student grade setup constraints clean-venv site slides check-site
+.PHONY: lab test test-fast notebooks data student grade gradescope setup constraints clean-venv site slides check-site
 
 setup: $(STAMP)
 
@@ -92,8 +92,13 @@ student: $(STAMP)
 # ROSTER=class.csv adds the Canvas, Moodle and Gradescope import files. See helpers/coursework/ and the README.
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [GRADES=path/to/output]"; exit 2; }
-	$(BIN)/python -m helpers.coursework.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") \
+	$(BIN)/python -m helpers.coursework grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") \
 		$(if $(ROSTER),--roster "$(ROSTER)") $(GRADE_ARGS)
+
+# A Gradescope autograder per notebook: build/gradescope/NN_name.zip (setup.sh, run_autograder, the course
+# package, the instructor notebook), graded with the same code as `make grade`. One: `make gradescope NB=01_2d_classifier`.
+gradescope: $(STAMP)
+	$(BIN)/python -m helpers.coursework gradescope build $(if $(filter-out notebooks/[0-9]*.ipynb,$(NB)),$(basename $(notdir $(NB))))
 
 # The course as a website in build/site: Sphinx + myst-nb over the stored notebooks (nothing is executed), a home
 # page with the table of notebooks, the student copies as downloads, MathJax copied in (no CDN); then the built

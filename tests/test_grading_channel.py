@@ -142,3 +142,35 @@ def test_the_self_check_names_the_likely_cause():
     assert "fails its own solution" in likely_cause(graded("NOT YET", "NOT YET: to_polar"))
     message = self_check_message(graded("NOT YET", "NOT YET: to_polar"))
     assert "0 / 2 points" in message and "01-polar" in message and "no submission" in message
+
+
+def test_a_students_layer_without_weights_runs_through_the_channel_forward_and_backward(tmp_path):
+    class Flatten(nn.Module):   # the student's own class
+        def forward(self, x):
+            return x.reshape(x.shape[0], -1)
+
+    torch.manual_seed(0)
+    network = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), Flatten(), nn.Linear(2 * 16, 3))
+    ours = loopback(tmp_path, {"network": network}).lookup("network")
+    assert isinstance(ours[1], channel.RemoteLayer) and type(ours[0]) is nn.Conv2d
+    inputs = torch.randn(4, 1, 4, 4)
+    assert torch.allclose(ours(inputs), network(inputs))
+    ours(inputs).sum().backward()
+    network(inputs).sum().backward()
+    assert torch.allclose(ours[0].weight.grad, network[0].weight.grad)
+
+
+def test_a_file_the_students_code_writes_comes_back(tmp_path):
+    def save(model, path):
+        torch.save(model.state_dict(), path)
+
+    def load(model, path):
+        model.load_state_dict(torch.load(path, weights_only=True))
+        return model
+    link = loopback(tmp_path, {"save": save, "load": load})
+    model, path = nn.Linear(2, 2), tmp_path / "trusted" / "weights.pt"
+    path.parent.mkdir()
+    link.lookup("save")(model, path)
+    assert path.is_file()
+    loaded = link.lookup("load")(nn.Linear(2, 2), path)
+    assert torch.equal(loaded.weight, model.weight)

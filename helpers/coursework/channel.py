@@ -30,6 +30,7 @@ every reply (its size, its dtypes and shapes, a model's layers against :data:`LA
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import math
@@ -210,11 +211,19 @@ def _plain_argument(value):
     raise TypeError(f"an argument of type {type(value).__name__}")
 
 
-def architecture(module) -> dict | None:
+def architecture(module, handle_of=None) -> dict | None:
     """``{"type", "args", "children"}`` of a model built only of :data:`LAYERS` (exactly those
-    classes, not subclasses: a subclass may compute something else), else None."""
+    classes, not subclasses: a subclass may compute something else), else None. With
+    ``handle_of`` (the kernel's end), a layer of another class that has no weights of its own (a
+    student's ``Reshape``, ``Flatten``) becomes ``{"type": "$remote", "handle": ...}``: the grader
+    runs it through the channel (:class:`RemoteLayer`), forward and backward."""
     name = type(module).__name__
+    if isinstance(module, RemoteLayer):
+        return {"type": "$remote", "handle": module.handle, "name": module.name}
     if name not in LAYERS or type(module) is not getattr(nn, name, None):
+        if (handle_of is not None and not list(module.parameters())
+                and not list(module.buffers())):
+            return {"type": "$remote", "handle": handle_of(module), "name": name[:80]}
         return None
     args = {}
     for attribute in LAYERS[name]:
@@ -227,7 +236,7 @@ def architecture(module) -> dict | None:
             return None
     children = []
     for child_name, child in module.named_children():
-        spec = architecture(child)
+        spec = architecture(child, handle_of)
         if spec is None:
             return None
         children.append([child_name, spec])
@@ -236,7 +245,9 @@ def architecture(module) -> dict | None:
     return {"type": name, "args": args, "children": children}
 
 
-def _build(spec, depth=0):
+def _build(spec, depth=0, remote=None):
+    if isinstance(spec, dict) and spec.get("type") == "$remote" and remote is not None:
+        return remote(spec.get("handle"), str(spec.get("name", ""))[:80])
     if depth > MAX_DEPTH or not isinstance(spec, dict) or spec.get("type") not in LAYERS:
         raise ChannelError(f"a model made of something else than standard layers: "
                            f"{str(spec)[:120]}")
@@ -246,7 +257,7 @@ def _build(spec, depth=0):
         raise ChannelError(f"unexpected arguments for nn.{name}: {str(args)[:120]}")
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
     if name in ("Sequential", "ModuleList"):
-        built = [(str(n), _build(c, depth + 1)) for n, c in children]
+        built = [(str(n), _build(c, depth + 1, remote)) for n, c in children]
         return (nn.Sequential(OrderedDict(built)) if name == "Sequential"
                 else nn.ModuleList([m for _, m in built]))
     if children:
@@ -257,11 +268,12 @@ def _build(spec, depth=0):
         raise ChannelError(f"nn.{name}({args}): {error}") from None
 
 
-def build_model(spec: dict, state: dict, training: bool = False) -> nn.Module:
+def build_model(spec: dict, state: dict, training: bool = False, remote=None) -> nn.Module:
     """The model of ``spec`` with the weights of ``state``. The shapes are compared on the meta
-    device first: a reply cannot make the grader allocate more than the weights it holds."""
+    device first: a reply cannot make the grader allocate more than the weights it holds.
+    ``remote(handle, name)`` makes the layers that run through the channel."""
     with torch.device("meta"):
-        model = _build(spec)
+        model = _build(spec, remote=remote)
     expected = model.state_dict()
     if set(expected) != set(state):
         raise ChannelError("the weights do not match the model's layers: "
@@ -305,6 +317,52 @@ def _set_training_flags(model: nn.Module, flags) -> None:
             module.training = bool(flag)
 
 
+class _ThroughChannel(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, layer, inputs):
+        ctx.layer = layer
+        ctx.save_for_backward(inputs)
+        with torch.no_grad():
+            output = layer.channel.request("call", ref=layer.handle, args=[inputs.detach()],
+                                           kwargs=[])
+        if not isinstance(output, torch.Tensor):
+            raise TypeError(f"{layer.name} returned a {type(output).__name__}, not a tensor")
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (inputs,) = ctx.saved_tensors
+        layer = ctx.layer
+        grad = layer.channel.request("vjp", ref=layer.handle, args=[inputs.detach(),
+                                                                    grad_output.detach()])
+        if not isinstance(grad, torch.Tensor) or grad.shape != inputs.shape:
+            raise TypeError(f"{layer.name} gave a gradient of the wrong shape")
+        return None, grad
+
+
+class RemoteLayer(nn.Module):
+    """A layer of the student's own class without weights (``Reshape``, ``Flatten``): the grader's
+    copy of a model runs it in the kernel, one request forward and one backward."""
+
+    def __init__(self, channel, handle, name):
+        super().__init__()
+        self.channel, self.handle, self.name = channel, handle, name
+
+    def forward(self, inputs):
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError(f"{self.name} takes one tensor here")
+        if inputs.requires_grad and torch.is_grad_enabled():
+            return _ThroughChannel.apply(self, inputs)
+        with torch.no_grad():
+            output = self.channel.request("call", ref=self.handle, args=[inputs], kwargs=[])
+        if not isinstance(output, torch.Tensor):
+            raise TypeError(f"{self.name} returned a {type(output).__name__}, not a tensor")
+        return output
+
+    def extra_repr(self):
+        return f"the student's {self.name}"
+
+
 # --- the kernel's end -------------------------------------------------------------------------
 
 
@@ -331,7 +389,7 @@ class Server:
                 if value is argument and not isinstance(value, (int, float, str, bool)):
                     return {"$arg": index}
             if isinstance(value, nn.Module):
-                spec = architecture(value)
+                spec = architecture(value, self.handle_of)
                 if spec is not None:
                     return {"$model": {"handle": self.handle_of(value), "spec": spec,
                                        "state": encoder.encode(model_state(value)),
@@ -354,7 +412,8 @@ class Server:
             model = self.copies.get(body["key"])
             state = decoder.decode(body["state"], depth + 1)
             if model is None:
-                model = self.copies[body["key"]] = build_model(body["spec"], state)
+                model = self.copies[body["key"]] = build_model(
+                    body["spec"], state, remote=lambda handle, name: self.objects[handle])
             else:
                 load_state(model, state)
             _set_training_flags(model, body.get("training"))
@@ -364,6 +423,15 @@ class Server:
             return torch.utils.data.DataLoader(
                 torch.utils.data.TensorDataset(*tensors), batch_size=body["batch_size"],
                 shuffle=bool(body["shuffle"]), drop_last=bool(body["drop_last"]))
+        if tag == "$path":
+            where = self.folder / "files" / str(body["key"]) / Path(str(body["name"])).name
+            where.parent.mkdir(parents=True, exist_ok=True)
+            content = decoder.decode(body["content"], depth + 1)
+            if isinstance(content, torch.Tensor):
+                where.write_bytes(content.numpy().tobytes())
+            else:
+                where.unlink(missing_ok=True)
+            return where
         if tag == "$optimizer":
             optimizer = self.copies.get(body["key"])
             if optimizer is None:
@@ -397,20 +465,30 @@ class Server:
             return list(target), []
         if op == "repr":
             return repr(target)[:2000], []
+        if op == "vjp":
+            inputs, grad_output = (argument(a) for a in request["args"])
+            inputs = inputs.detach().requires_grad_()
+            with torch.enable_grad():
+                (grad,) = torch.autograd.grad(target(inputs), inputs, grad_output,
+                                              allow_unused=True)
+            return (torch.zeros_like(inputs) if grad is None else grad), []
         if op == "call":
             args = [argument(a) for a in request["args"]]
             kwargs = {k: argument(v) for k, v in request["kwargs"]}
-            return target(*args, **kwargs), args + list(kwargs.values())
+            arguments = args + list(kwargs.values())
+            self.before = [a.clone() if isinstance(a, torch.Tensor) else None for a in arguments]
+            return target(*args, **kwargs), arguments
         raise ChannelError(f"unknown request {op!r}")
 
     def serve(self, folder: str, nonce: str) -> None:
         """Answer ``request-NONCE.json`` with ``reply-NONCE.json`` (and their ``.bin``)."""
-        folder = Path(folder)
+        folder = self.folder = Path(folder)
         request = json.loads((folder / f"request-{nonce}.json").read_text())
         blob = (folder / f"request-{nonce}.bin").read_bytes()
         decoder = Decoder(blob)
         decoder.other = lambda tag, value, depth: self.decode_argument(tag, value, depth, decoder)
         arguments: list = []
+        self.before = []
         rng = decoder.decode(request["rng"])
         reply: dict = {}
         with torch.random.fork_rng(devices=[]):
@@ -433,7 +511,15 @@ class Server:
             elif isinstance(argument, torch.optim.Optimizer):
                 sync.append([index, "optimizer", encoder.encode(argument.state_dict())])
             elif isinstance(argument, torch.Tensor):
-                sync.append([index, "tensor", encoder.encode(argument)])
+                before = self.before[index] if index < len(self.before) else None
+                if before is None or before.shape != argument.shape or not torch.equal(
+                        before, argument.detach()):
+                    sync.append([index, "tensor", encoder.encode(argument)])
+            elif isinstance(argument, Path) and argument.is_relative_to(folder / "files"):
+                content = (torch.frombuffer(bytearray(argument.read_bytes()), dtype=torch.uint8)
+                           if argument.is_file() and argument.stat().st_size else
+                           torch.zeros(0, dtype=torch.uint8) if argument.is_file() else None)
+                sync.append([index, "path", encoder.encode(content)])
         reply["sync"] = sync
         encoder.write(folder / f"reply-{nonce}.json", reply)
 
@@ -566,6 +652,14 @@ class Channel:
             return {"$model": {"key": self.key_of(value), "spec": spec,
                                "state": encoder.encode(model_state(value)),
                                "training": _training_flags(value)}}
+        if isinstance(value, Path):
+            # a file the student's code may read or write: its bytes travel, both ways
+            content = (torch.frombuffer(bytearray(value.read_bytes()), dtype=torch.uint8)
+                       if value.is_file() and value.stat().st_size else
+                       torch.zeros(0, dtype=torch.uint8) if value.is_file() else None)
+            key = hashlib.sha256(str(value.resolve()).encode()).hexdigest()[:16]
+            return {"$path": {"key": key, "name": value.name,
+                              "content": encoder.encode(content)}}
         if isinstance(value, torch.utils.data.DataLoader):
             dataset = value.dataset
             if type(dataset) is not torch.utils.data.TensorDataset:
@@ -615,7 +709,8 @@ class Channel:
                 load_state(known, state)
                 model = known
             else:
-                model = build_model(body.get("spec"), state)
+                model = build_model(body.get("spec"), state,
+                                    remote=lambda handle, name: RemoteLayer(self, handle, name))
                 self.remotes[handle] = model
             _set_training_flags(model, body.get("training"))
             return model
@@ -717,6 +812,11 @@ class Channel:
                     target.load_state_dict(value)
                 except Exception as error:
                     raise ChannelError(f"the optimizer came back changed: {error}") from None
+            elif kind == "path" and isinstance(target, Path):
+                if isinstance(value, torch.Tensor) and value.dtype == torch.uint8:
+                    target.write_bytes(value.numpy().tobytes())
+                elif value is None:
+                    target.unlink(missing_ok=True)
             elif kind == "tensor" and isinstance(target, torch.Tensor) \
                     and isinstance(value, torch.Tensor) and value.shape == target.shape:
                 if not torch.equal(value.to(target.dtype), target.detach()):
