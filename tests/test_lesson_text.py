@@ -165,7 +165,8 @@ PROJECT_TALK = {
     "a project target judged": (r"\bMISSED\b|\bNOT met\b|\btarget for\b"
                                 r"|\btargets?\b[^\n]{0,40}\b(met|missed)\b",
                                 "markdown code outputs"),
-    "the test suite or CI": (r"test suite|\bnbval\b|NBVAL|\bpytest\b|\bCI\b"
+    # "CI" alone, not a confidence interval ("95% CI")
+    "the test suite or CI": (r"test suite|\bnbval\b|NBVAL|\bpytest\b|(?<!% )\bCI\b"
                              r"|GitHub Actions|tests/|nbconvert",
                              "markdown code outputs"),
     "smoke runs": (r"\bsmoke\b", "markdown outputs"),

@@ -43,8 +43,9 @@ def check_points_dataset(dataset, expected_len: int) -> Verdict:
     return run("the Dataset returns (point, label) pairs", "__len__ must count the points of the "
                "file; __getitem__(i) must return the i-th point and its label as a float tensor of "
                "shape (1,)", test,
-               code_hint="return len(self.samples) in __len__, and self.samples[i], "
-               "self.labels[i : i + 1] in __getitem__ (a slice keeps the label's dimension)",
+               code_hint="section 1 ('A Dataset over the file') says what each method answers. "
+               "For the label's shape, compare what indexing a tensor with one integer and with "
+               "a slice of length one returns: the first drops a dimension, the second keeps it",
                graded_further=True)
 
 
@@ -70,8 +71,9 @@ def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
     return run("train_one_epoch trains", "for every batch the old gradients must be cleared, the "
                "loss of the model's output computed and back-propagated, and the optimizer must "
                "take its step; return the mean loss of the epoch as a float", test,
-               code_hint="per batch: optimizer.zero_grad(), loss = loss_fn(model(points), labels), "
-               "loss.backward(), optimizer.step(); add loss.item() to a list and return its mean",
+               code_hint="section 2 ('The training loop, written out') lists the four steps in "
+               "their order, and PyTorch's tutorial 'Optimizing Model Parameters' shows the same "
+               "loop; a one-element tensor becomes a Python float with its item() method",
                graded_further=True)
 
 
@@ -95,5 +97,5 @@ def check_polar(to_polar: Callable) -> Verdict:
     return _graded_further(check_function_on_examples(
         to_polar, [(points, expected)], "to_polar", "r is the distance from the origin and φ the "
         "angle from the x-axis, in (-π, π]: check the points left of the y-axis",
-        code_hint="r = torch.sqrt(x**2 + y**2) and φ = torch.atan2(y, x): atan(y / x) loses the "
-                  "quadrant"))
+        code_hint="atan(y / x) cannot tell (1, 1) from (-1, -1): read PyTorch's documentation "
+                  "of the two-argument arctangent, torch.atan2, and mind its argument order"))
