@@ -9,10 +9,11 @@ marked the way nbgrader and otter-grader mark them (the schema: ``helpers.course
 - in markdown cells, text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``; the
   student copy has a prompt for the written answer.
 
-Everything else is copied unchanged, except that outputs are cleared and the "Open in Colab" links
-point at the student copy. For grading, the student copy carries the notebook's name in its metadata
-(``"grade": {"notebook": "01_2d_classifier"}``) and keeps the cells' ``grade`` metadata (which
-exercise, how many points); the instructor's hidden checks (raw cells with
+Cells tagged ``instructor-only`` (notes for the lecturer, answers to discussion questions) are left
+out. Everything else is copied unchanged, except that outputs are cleared and the "Open in Colab"
+links point at the student copy. For grading, the student copy carries the notebook's name in its
+metadata (``"grade": {"notebook": "01_2d_classifier"}``) and keeps the cells' ``grade`` metadata
+(which exercise, how many points); the instructor's hidden checks (raw cells with
 ``"role": "hidden-check"``) are left out.
 """
 
@@ -34,6 +35,10 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[2]
 INSTRUCTOR_DIR = ROOT / "notebooks"
 STUDENT_DIR = ROOT / "student"
+
+
+#: The tag of a cell that only the instructor notebook keeps.
+INSTRUCTOR_ONLY = "instructor-only"
 
 
 class SolutionMarkerError(ValueError):
@@ -94,7 +99,8 @@ def count_solution_regions(notebook) -> int:
 def student_version(notebook, name: str):
     """The student copy of an instructor notebook (a new object; the input is unchanged)."""
     student = nbformat.from_dict(nbformat.from_dict(notebook))  # deep copy
-    student.cells = [cell for cell in student.cells if not is_hidden_check(cell)]
+    student.cells = [cell for cell in student.cells if not is_hidden_check(cell)
+                     and INSTRUCTOR_ONLY not in cell.metadata.get("tags", [])]
     for cell in student.cells:
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, CODE_BEGIN, CODE_END, CODE_STUB)
