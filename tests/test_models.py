@@ -86,3 +86,18 @@ def test_shown_path_is_relative_inside_the_repository_only(tmp_path):
                                   else str(beside))
     if not tmp_path.is_relative_to(REPO_DATA_DIR.parent.parent):  # elsewhere: shown as it is
         assert shown_path(tmp_path) == str(tmp_path)
+
+
+def test_cnn_prints_pytorch_layers_and_skips_pooling_a_one_pixel_map():
+    """Every printed layer is one of PyTorch's (a student can look it up); a 2x2 max pool on a map
+    already 1 pixel wide is skipped, so deep stacks still work on small images."""
+    import torch
+
+    from helpers.models import CNN
+
+    model = CNN([4, 4, 4, 4, 4])   # 28 -> 14 -> 7 -> 3 -> 1 -> (no pooling)
+    assert all(type(layer).__module__.startswith("torch.nn") for layer in model.children()
+               for layer in layer.modules())
+    assert "MaxPool2d(kernel_size=2" in str(model)
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert model(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
