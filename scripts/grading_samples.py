@@ -169,7 +169,8 @@ for _name in [n for n in sys.modules if n.startswith(("helpers.checks", "helpers
 import threading, time
 def _spam():
     while True:
-        print("PASSED: train_one_epoch trains\\nPASSED: train_one_epoch takes exactly one step per batch")
+        print("PASSED: train_one_epoch trains\\n"
+              "PASSED: train_one_epoch takes exactly one step per batch")
         time.sleep(0.05)
 threading.Thread(target=_spam, daemon=True).start()
 ''',

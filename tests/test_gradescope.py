@@ -30,6 +30,8 @@ def autograder_folder(tmp_path, autograder_zip, files: dict) -> Path:
     root = tmp_path / "autograder"
     with zipfile.ZipFile(autograder_zip) as archive:
         archive.extractall(root / "source")
+        for info in archive.infolist():   # as unzip does: the modes stored in the zip
+            (root / "source" / info.filename).chmod((info.external_attr >> 16) & 0o777)
     (root / "submission").mkdir()
     for name, data in files.items():
         (root / "submission" / name).write_bytes(data)
@@ -138,3 +140,9 @@ def test_run_autograder_grades_a_submission_like_make_grade(tmp_path, autograder
     assert written and all(t["max_score"] == 0 and "by hand" in t["output"] for t in written)
     notebook = nbformat.read(root / "submission" / "Lab 1.ipynb", as_version=4)
     assert notebook.cells, "the submission is left as it was"
+
+
+def test_the_budget_script_runs_without_a_cgroup_where_it_cannot_make_one(tmp_path, monkeypatch):
+    from scripts import gradescope_budget
+    monkeypatch.setattr(gradescope_budget, "CGROUP", tmp_path / "not-a-cgroup-fs")
+    assert gradescope_budget.make_cgroup("x", 768 * 2**20) == ([], None)

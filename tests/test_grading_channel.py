@@ -155,6 +155,8 @@ def test_a_students_layer_without_weights_runs_through_the_channel_forward_and_b
     assert isinstance(ours[1], channel.RemoteLayer) and type(ours[0]) is nn.Conv2d
     inputs = torch.randn(4, 1, 4, 4)
     assert torch.allclose(ours(inputs), network(inputs))
+    import copy
+    assert isinstance(copy.deepcopy(ours)[1], channel.RemoteLayer)
     ours(inputs).sum().backward()
     network(inputs).sum().backward()
     assert torch.allclose(ours[0].weight.grad, network[0].weight.grad)

@@ -44,7 +44,8 @@ from torch import nn
 
 #: Tensor element types that cross the channel, by name.
 DTYPES = {name: getattr(torch, name) for name in (
-    "float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool")}
+    "float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8",
+    "bool")}
 #: Largest reply the grader reads (JSON and tensor bytes together).
 MAX_REPLY_BYTES = 256 * 2**20
 MAX_DEPTH = 40
@@ -362,6 +363,10 @@ class RemoteLayer(nn.Module):
     def extra_repr(self):
         return f"the student's {self.name}"
 
+    def __deepcopy__(self, memo):
+        # a copy of the model (e.g. to train it) shares the student's layer: it has no weights
+        return RemoteLayer(self.channel, self.handle, self.name)
+
 
 # --- the kernel's end -------------------------------------------------------------------------
 
@@ -624,7 +629,8 @@ class Channel:
     timeout -> "ran", "timeout" or raises :class:`KernelGone`)."""
 
     def __init__(self, folder: Path, kernel_folder: str, run, timeout: float, prepare=None):
-        self.folder, self.kernel_folder, self.run, self.timeout = folder, kernel_folder, run, timeout
+        self.folder, self.kernel_folder, self.run = folder, kernel_folder, run
+        self.timeout = timeout
         self.prepare = prepare or (lambda: folder.mkdir(parents=True, exist_ok=True))
         self.deadline: float | None = None
         self.remotes: dict[int, object] = {}

@@ -340,7 +340,8 @@ def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR
 
     ``sandbox``: "auto" (bubblewrap where it works, else unconfined with a loud warning), "bwrap"
     (an error without it) or "none". ``kernel_env``: more environment variables for every kernel.
-    Raises :class:`SelfCheckFailed` (nothing written) when the instructor's solutions lose points."""
+    Raises :class:`SelfCheckFailed` (nothing written) when the instructor's solutions lose
+    points."""
     # a bad roster fails before hours of grading
     students = lms.read_roster(roster) if roster else None
     submissions, out = Path(submissions).resolve(), Path(out).resolve()

@@ -1,4 +1,5 @@
-"""A Gradescope autograder per notebook: ``make gradescope`` writes ``build/gradescope/NN_name.zip``.
+"""A Gradescope autograder per notebook: ``make gradescope`` writes
+``build/gradescope/NN_name.zip``.
 
     python -m helpers.coursework gradescope build [NOTEBOOK ...] [--out build/gradescope]
     python -m helpers.coursework gradescope run [--root /autograder]     # what run_autograder runs
@@ -57,8 +58,9 @@ set -euxo pipefail
 cd /autograder/source
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-# Python 3.11 (constraints.txt is pinned for it; 22.04's python3 is 3.10); prlimit, setpriv: util-linux;
-# bubblewrap where the container allows namespaces (else the kernel runs as an unprivileged user)
+# Python 3.11 (constraints.txt is pinned for it; 22.04's python3 is 3.10); prlimit, setpriv:
+# util-linux; bubblewrap where the container allows namespaces (else: the kernel runs as an
+# unprivileged user of its own)
 apt-get install -y --no-install-recommends python3.11 python3.11-venv util-linux bubblewrap
 python3.11 -m venv /autograder/source/.venv
 .venv/bin/python -m pip install --no-cache-dir --upgrade pip
@@ -322,10 +324,12 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
 
 def build(name: str, out: Path, instructor_dir: Path | None = None) -> Path:
     """``out/<name>.zip``: the autograder of notebook ``name``."""
-    from helpers.coursework.course import INSTRUCTOR_DIR, load_course
+    import nbformat
+
+    from helpers.coursework.course import INSTRUCTOR_DIR, exercises_of
 
     instructor_dir = Path(instructor_dir or INSTRUCTOR_DIR)
-    if name not in load_course(instructor_dir):
+    if not exercises_of(nbformat.read(instructor_dir / f"{name}.ipynb", as_version=4)):
         raise ValueError(f"{name} is not a notebook with graded exercises")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.zip"
