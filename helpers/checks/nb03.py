@@ -65,7 +65,9 @@ def check_conv_output_size(conv_output_size: Callable) -> Verdict:
         return True, f"on {len(cases)} known layers"
     return run("conv_output_size gives the right sizes", "count the positions the kernel fits in "
                "the padded input, stepping by the stride; the result is a whole number", test,
-               code_hint="(size + 2 * padding - kernel_size) // stride + 1")
+               code_hint="section 4 gives the formula; draw a 5-pixel row with a 3-pixel kernel "
+               "and count the positions it fits at stride 1 and at stride 2, then compare with "
+               "what your function returns (Python's // rounds down)")
 
 
 def check_layer_parameters(expected_parameters: Callable) -> Verdict:
@@ -138,13 +140,15 @@ def check_confusion_matrix(confusion_matrix: Callable, per_class_recall: Callabl
     return all_of(
         lambda: run("confusion_matrix counts (true, predicted) pairs", "one count per "
                     "(true label, prediction) pair; the true label picks the row", matrix_test,
-                    code_hint="matrix = torch.zeros(C, C, dtype=torch.int64); "
-                    "matrix.index_put_((labels, predictions), torch.ones_like(labels), "
-                    "accumulate=True)"),
+                    code_hint="start from a C x C tensor of integer zeros and add 1 at (true, "
+                    "predicted) for every image; with tensors, read about index_put_ with "
+                    "accumulate in PyTorch's documentation (a plain loop is fine too)"),
         lambda: run("per_class_recall", "recall of a class: its right predictions over all images "
                     "of that class (its row)", recall_test,
-                    code_hint="matrix.diagonal() / matrix.sum(dim=1)"),
+                    code_hint="section 7 explains rows and columns: a row's diagonal entry "
+                    "over the row's total; mind integer division"),
         lambda: run("most_confused", "the largest count off the diagonal, as (row, column)",
-                    confused_test, code_hint="zero the diagonal "
-                    "(matrix - torch.diag(matrix.diagonal())), then argmax and divmod by C"),
+                    confused_test, code_hint="the diagonal holds the right answers, so leave "
+                    "it out before looking for the largest count; argmax of a flattened C x C "
+                    "tensor gives one index, which row and column are it?"),
     )
