@@ -69,7 +69,10 @@ class Claim:
         return str(self)
 
     def _metadata(self) -> dict:
-        record = {"claim": self.statement, "holds": self.holds}
+        # "checked": this run would have stopped at a false claim (make notebooks, full mode), so
+        # the tests can tell a stored notebook from a smoke run or a user's run
+        record = {"claim": self.statement, "holds": self.holds,
+                  "checked": claims_must_hold() and not smoke_mode()}
         if self.test is not None:
             record.update(test=self.test, interval=list(self.interval or ()))
         return {"helpers": record}

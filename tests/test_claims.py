@@ -13,7 +13,8 @@ def test_a_true_claim_is_shown_with_its_evidence_and_record():
                  evidence="-0.7, -1.1 points")
     markdown, metadata = item._repr_markdown_()
     assert markdown == "✓ every seed is worse *(-0.7, -1.1 points)*"
-    assert metadata == {"helpers": {"claim": "every seed is worse", "holds": True}}
+    assert metadata == {"helpers": {"claim": "every seed is worse", "holds": True,
+                                    "checked": False}}
     assert str(item) == "✓ every seed is worse (-0.7, -1.1 points)"
 
 
@@ -39,8 +40,8 @@ def test_a_conclusion_lists_its_claims_and_records_each(monkeypatch):
     markdown, metadata = shown._repr_markdown_()
     assert markdown.splitlines() == ["**Conclusion.** Depth does not help here.", "",
                                      "- ✓ a *(1 < 2)*", "- ✓ b"]
-    assert metadata["helpers"]["claims"] == [{"claim": "a", "holds": True},
-                                             {"claim": "b", "holds": True}]
+    assert metadata["helpers"]["claims"] == [{"claim": "a", "holds": True, "checked": True},
+                                             {"claim": "b", "holds": True, "checked": True}]
     assert metadata["helpers"]["lead"] == "Depth does not help here."
     assert str(shown) == "Depth does not help here.\n- ✓ a (1 < 2)\n- ✓ b"
     assert repr(shown) == str(shown)   # what a plain-text viewer shows: no dataclass repr
@@ -51,7 +52,8 @@ def test_outside_the_storing_run_a_false_claim_is_shown_not_raised(monkeypatch):
     monkeypatch.delenv("HELPERS_STRICT", raising=False)
     item = claim("the CNN wins", False, evidence="-0.4 points")
     assert str(item) == "✗ (not supported by this run) the CNN wins (-0.4 points)"
-    assert item._repr_markdown_()[1] == {"helpers": {"claim": "the CNN wins", "holds": False}}
+    assert item._repr_markdown_()[1] == {"helpers": {"claim": "the CNN wins", "holds": False,
+                                                     "checked": False}}
 
 
 def test_a_comparative_claim_carries_its_test_and_interval(monkeypatch):
