@@ -20,7 +20,8 @@ from helpers.checks.nb02 import (check_digits_cnn, check_digits_design, check_ea
                                  check_nll, check_reshape_flatten)
 from helpers.checks.nb03 import (check_confusion_matrix, check_conv_output_size,
                                  check_layer_parameters, check_mnist_mlp)
-from helpers.checks.nb04 import check_channel_stats, check_random_shift, check_validation_split
+from helpers.checks.nb04 import (check_channel_stats, check_random_shift, check_svhn_design,
+                                 check_validation_split)
 from helpers.checks.own import yours_or_course
 from helpers.checks.nb05 import (check_leak_free_split, check_time_to_accuracy, check_vgg_features,
                                  check_weights_roundtrip)

@@ -1,11 +1,12 @@
-"""Notebook 04 (SVHN): the leak-free stratified split, per-channel statistics, random shifts."""
+"""Notebook 04 (SVHN): the leak-free stratified split, per-channel statistics, random shifts, and
+the design exercise (a small model under a parameter budget, graded on the test file)."""
 
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from helpers.checks.core import Verdict, pair, run
+from helpers.checks.core import NotYet, Verdict, all_of, pair, returned, run
 
 
 def _imbalanced_labels() -> torch.Tensor:
@@ -41,10 +42,12 @@ def check_validation_split(split: Callable) -> Verdict:
         return True, f"{len(train)} train / {len(val)} validation, disjoint, 10% of each class"
     return run("the split is leak-free and stratified", "split each class on its own, so every "
                "class gives the same share to validation, and let the seed alone decide which "
-               "images go", test,
-               code_hint="for each label: members = torch.nonzero(labels == label).squeeze(1), "
-               "shuffled with torch.randperm(len(members), generator=seeded); the first "
-               "round(fraction * len(members)) go to validation, the rest to training")
+               "images go (section 2 of notebook 04)", test,
+               code_hint="per class: find the positions of its images (torch.nonzero), put them "
+               "in a random order drawn from a torch.Generator seeded with `seed` (the generator= "
+               "argument of torch.randperm, https://pytorch.org/docs/stable/generated/"
+               "torch.randperm.html), and send the rounded share `fraction` of them to "
+               "validation, the others to training")
 
 
 def check_channel_stats(channel_stats: Callable) -> Verdict:
@@ -67,8 +70,11 @@ def check_channel_stats(channel_stats: Callable) -> Verdict:
         return True, "one mean and one std per colour channel"
     return run("channel_stats gives per-channel statistics", "pixels are whole numbers "
                "0..255: scale them to [0, 1] first; then one mean and one std per colour channel, "
-               "over all images and positions", test, code_hint="scaled = images.float() / 255; "
-               "scaled.mean(dim=(0, 2, 3)), scaled.std(dim=(0, 2, 3))")
+               "over all images and positions (section 3 of notebook 04)", test,
+               code_hint="uint8 tensors cannot hold fractions: convert to float before dividing; "
+               "Tensor.mean and Tensor.std reduce over several dimensions at once when dim is a "
+               "tuple (https://pytorch.org/docs/stable/generated/torch.mean.html): keep only the "
+               "colour dimension")
 
 
 def check_random_shift(random_shift: Callable) -> Verdict:
@@ -102,7 +108,81 @@ def check_random_shift(random_shift: Callable) -> Verdict:
             return False, "max_shift=0 must return the images unchanged"
         return True, "each image shifted by at most 2 pixels, zeros filled in, offsets vary"
     return run("random_shift shifts each image on its own", "each image moves by its own random "
-               "offset; what moves out of the frame is lost and zeros come in at the other side",
-               test,
-               code_hint="padded = nn.functional.pad(images, (s, s, s, s)); per image, crop "
-               "padded[i, :, dy:dy + H, dx:dx + W] with dy, dx drawn from 0..2 * s")
+               "offset; what moves out of the frame is lost and zeros come in at the other side "
+               "(section 5 of notebook 04)", test,
+               code_hint="a shift is a crop of a bigger image: surround every image with a border "
+               "of max_shift zeros (nn.functional.pad, https://pytorch.org/docs/stable/generated/"
+               "torch.nn.functional.pad.html), then cut a window of the original size out of each "
+               "padded image, at a corner drawn for that image alone")
+
+
+#: The open design exercise: a model of at most this many parameters, trained by the student's own
+#: loop on at most DESIGN_TRAIN_IMAGES images of the training split (a stratified subset) ...
+DESIGN_PARAMETER_BUDGET = 25_000
+DESIGN_TRAIN_IMAGES = 4_500
+#: ... must reach this error on the validation images (self-check) and this one on the test file,
+#: which the exercise never gives the student (the hidden check at grading).
+DESIGN_VAL_ERROR, DESIGN_TEST_ERROR = 0.15, 0.18
+#: The student's training may take this long before the check stops it (a loop that never ends).
+DESIGN_SECONDS = 600
+
+
+def check_svhn_design(build_model: Callable, train_model: Callable,
+                      split: str = "val") -> Verdict:
+    """``build_model()`` -> an nn.Module mapping (N, 3, 32, 32) normalised SVHN images to (N, 10)
+    logits with at most :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images,
+    labels)`` trains it on a stratified subset of the training split and returns it. Its error on
+    ``split`` ("val": the validation split, the self-check; "test": the test file, grading) must be
+    at most the target. The feedback gives the parameter count, the error and the training time."""
+    import time
+
+    from helpers.data import load_svhn_splits, stratified_split
+
+    target = DESIGN_VAL_ERROR if split == "val" else DESIGN_TEST_ERROR
+    splits = load_svhn_splits()
+    images, labels = splits.train_images, splits.train_labels
+    if len(labels) > DESIGN_TRAIN_IMAGES:
+        kept = torch.from_numpy(stratified_split(labels.numpy(), DESIGN_TRAIN_IMAGES / len(labels),
+                                                 0)[1])
+        images, labels = images[kept], labels[kept]
+    held_images, held_labels = (splits.load_test() if split == "test"
+                                else (splits.val_images, splits.val_labels))
+
+    def within_budget():
+        def test():
+            torch.manual_seed(0)
+            model = returned(build_model(), nn.Module, call="build_model()")
+            count = sum(p.numel() for p in model.parameters() if p.requires_grad)
+            if count > DESIGN_PARAMETER_BUDGET:
+                raise NotYet(f"{count:,} parameters, {count - DESIGN_PARAMETER_BUDGET:,} over")
+            return True, f"{count:,} parameters"
+        return run(f"the model has at most {DESIGN_PARAMETER_BUDGET:,} parameters", "the "
+                   "parameters of a 3x3 convolution grow with C_in x C_out, and a dense layer on a "
+                   "whole feature map holds one weight per position: count them with the formulas "
+                   "of section 4, then use fewer channels, fewer convolutions per block, or a "
+                   "global pool before the linear layer", test)
+
+    def accurate():
+        def test():
+            torch.manual_seed(0)
+            started = time.perf_counter()
+            model = returned(train_model(build_model(), images.clone(), labels.clone()),
+                             nn.Module, call="train_model(...)")
+            seconds = time.perf_counter() - started
+            model.eval()
+            with torch.no_grad():
+                predicted = torch.cat([returned(model(held_images[i:i + 1000]),
+                                                shape=(len(held_images[i:i + 1000]), 10),
+                                                call="the trained model")
+                                       for i in range(0, len(held_images), 1000)])
+            error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
+            return error <= target, (f"{error:.1%} error on {len(held_images):,} {where} images "
+                                     f"after {seconds:.0f} s of training on {len(labels):,} images")
+        where = "validation" if split == "val" else "held-out test"
+        return run(f"your recipe reaches at most {target:.0%} {where} error", "compare your "
+                   "model's training and validation error: both high means it underfits (more "
+                   "epochs, a higher learning rate, batch norm: sections 4 and 6), a large gap "
+                   "means it overfits (augmentation, weight decay: sections 5 and 6); also check "
+                   "that train_model calls model.train() and steps the optimizer after every batch",
+                   test, seconds=DESIGN_SECONDS, graded_further=split == "val")
+    return all_of(within_budget, accurate)
