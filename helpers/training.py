@@ -1,6 +1,7 @@
 """Seeding, device choice and the training loop.
 
-``fit`` is the loop written out in notebooks 01 and 02 -- every epoch :func:`train_epoch`, then
+``fit`` is the loop written out in notebooks 01 and 02 -- every epoch :func:`train_one_epoch`
+(notebook 01's exercise, same name and arguments), then
 :func:`evaluate` on the validation set -- and returns a plain history dict (plotting it is
 ``helpers.plotting``'s job). What the later notebooks need besides are small named pieces that
 ``fit`` calls, each usable and tested on its own:
@@ -110,15 +111,15 @@ def _count_correct(outputs: torch.Tensor, targets: torch.Tensor) -> int:
     return int((predict_labels(outputs) == targets.reshape(-1).long()).sum())
 
 
-def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=None,
-                bar=None) -> tuple[float, float]:
-    """One pass over ``loader`` with a gradient step per batch.
+def train_one_epoch(model, loader, optimizer, loss_fn, device=None,
+                    batch_transform=None) -> tuple[float, float]:
+    """One pass over ``loader`` with a gradient step per batch: notebook 01's loop, plus accuracy.
 
     Args:
+        loader: yields ``(inputs, targets)`` batches, e.g. inputs (B, C, H, W) and targets (B,).
         loss_fn: ``loss_fn(outputs, targets)`` -> scalar mean loss of the batch.
         batch_transform: optional ``f(inputs) -> inputs`` applied to each training batch on the
             device (data augmentation); never applied at evaluation.
-        bar: optional tqdm bar, advanced by one per batch.
     Returns:
         (mean loss, accuracy) over the epoch, measured on the fly in training mode.
     Raises:
@@ -140,9 +141,13 @@ def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=
         total_loss += loss.item() * len(targets)
         correct += _count_correct(outputs.detach(), targets)
         seen += len(targets)
-        if bar is not None:
-            bar.update(1)
     return total_loss / seen, correct / seen
+
+
+def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=None):
+    """The former name and argument order of :func:`train_one_epoch` (kept for notebook 02 until it
+    is re-executed with the new name)."""
+    return train_one_epoch(model, loader, optimizer, loss_fn, device, batch_transform)
 
 
 @torch.no_grad()
@@ -204,6 +209,8 @@ class RunState:
     def __init__(self, model, optimizer, scheduler=None):
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.history, self.best_weights = new_history(), None
+        #: What happened to the run besides its epochs (resumed, stopped), for its display to show.
+        self.messages: list[str] = []
 
     @property
     def epochs_done(self) -> int:
@@ -248,13 +255,14 @@ class RunState:
         _set_rng_states(checkpoint["rng_state"])
         self.history, self.best_weights = checkpoint["history"], checkpoint["best_model"]
         self.history["interrupted"] = False
-        print(f"Resuming from {shown_path(path)} after epoch {checkpoint['epoch']}.")
+        self.messages.append(f"Resuming from {shown_path(path)} after epoch {checkpoint['epoch']}.")
 
 
 @contextmanager
 def stop_on_non_finite_loss(state: RunState):
     """The NaN guard: a :class:`NonFiniteLossError` in the block stops training, notes where in
-    ``history["non_finite"]``, prints the usual causes and gives the model its best weights."""
+    ``history["non_finite"]``, gives the model its best weights and leaves the usual causes in
+    ``state.messages`` (the run's display shows them)."""
     try:
         yield
     except NonFiniteLossError as error:
@@ -263,14 +271,15 @@ def stop_on_non_finite_loss(state: RunState):
         kept = (f"the model now holds the weights of its best epoch ({state.history['best_epoch']})"
                 if state.restore_best()
                 else "no epoch finished, so there are no earlier weights to go back to")
-        print(f"Training stopped: non-finite loss in epoch {epoch}, {error}. {NON_FINITE_HINT} "
-              f"The history so far is returned; {kept}.")
+        state.messages.append(f"Training stopped: non-finite loss in epoch {epoch}, {error}. "
+                              f"{NON_FINITE_HINT} The history so far is returned; {kept}.")
 
 
 @contextmanager
 def stop_on_ctrl_c(state: RunState, checkpoint_path: str | Path | None = None):
     """Ctrl-C (KeyboardInterrupt) in the block stops training cleanly: ``history["interrupted"]``,
-    the history so far is kept, the checkpoint holds the last finished epoch (resume from it)."""
+    the history so far is kept, the checkpoint holds the last finished epoch (resume from it); what
+    happened goes to ``state.messages``."""
     try:
         yield
     except KeyboardInterrupt:
@@ -278,7 +287,8 @@ def stop_on_ctrl_c(state: RunState, checkpoint_path: str | Path | None = None):
         done = state.epochs_done
         where = f"; checkpoint {shown_path(checkpoint_path)} holds epoch {done}" \
             if checkpoint_path else ""
-        print(f"Interrupted after {done} finished epoch(s){where}. The history so far is returned.")
+        state.messages.append(f"Interrupted after {done} finished epoch(s){where}. "
+                              "The history so far is returned.")
 
 
 class _DisplayLine:
@@ -298,6 +308,21 @@ class _DisplayLine:
         pass
 
 
+class _CountedBatches:
+    """A loader whose iteration advances a progress bar by one per batch; ``len`` as the loader."""
+
+    def __init__(self, loader, bar):
+        self.loader, self.bar = loader, bar
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for batch in self.loader:
+            yield batch
+            self.bar.update(1)
+
+
 class RunDisplay:
     """What a run shows: one text bar over all batches of all epochs (it moves even when an epoch
     takes minutes), or with ``live`` the learning curves redrawn after every epoch
@@ -306,19 +331,24 @@ class RunDisplay:
     In a notebook the bar is one text line updated in place, which the summary line replaces, so
     an executed notebook stores the summary (and the final figure), no widget state.
 
+    It also prints what the run's :class:`RunState` noted (resumed from a checkpoint, stopped by
+    Ctrl-C or a non-finite loss): the training loop itself prints nothing.
+
     Args:
-        history: the run's history (filled in while it trains); epochs: how many in all.
+        state: the run (its history fills in while it trains); epochs: how many in all.
         progress: show the bar (default: yes, except in smoke mode or with ``live``).
         name: the run's name in its summary line and the live figure's title.
         summary: False: no summary line (the caller prints its own, from the history).
-    Use it as a context manager around the epochs, give ``bar`` to :func:`train_epoch`, and call
-    it with the history after every epoch.
+    Use it as a context manager around the epochs, iterate over ``batches(loader)`` instead of the
+    loader (the bar advances per batch), and call it with the history after every epoch.
     """
 
-    def __init__(self, history: dict, epochs: int, batches_per_epoch: int,
+    def __init__(self, state: RunState, epochs: int, batches_per_epoch: int,
                  progress: bool | None = None, live: bool = False, name: str | None = None,
                  summary: bool = True):
-        self.history, self.epochs, self.name, self.summary = history, epochs, name, summary
+        self.state, self.history = state, state.history
+        self.epochs, self.name, self.summary = epochs, name, summary
+        history = self.history
         self.show_bar = (not smoke_mode() and not live) if progress is None else progress
         self.line = _DisplayLine() if self.show_bar and frontend() != "script" else None
         done = len(history["epoch"])
@@ -339,11 +369,22 @@ class RunDisplay:
         if self.live_curves is not None:
             self.live_curves(history)
 
+    def batches(self, loader) -> _CountedBatches:
+        """``loader``, advancing the bar by one per batch (like torchvision's ``log_every``)."""
+        return _CountedBatches(loader, self.bar)
+
+    def _show_messages(self) -> None:
+        for message in self.state.messages:
+            print(message)
+        self.state.messages.clear()
+
     def __enter__(self) -> RunDisplay:
+        self._show_messages()
         return self
 
     def __exit__(self, error_type, error, traceback) -> None:
         self.bar.close()
+        self._show_messages()
         if error_type is not None or not self.summary:
             return
         line = (f"[{self.name}] " if self.name else "") + run_summary(self.history)
@@ -405,7 +446,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         batch_transform=None, checkpoint_path: str | Path | None = None, resume: bool = False,
         config: dict | None = None, progress: bool | None = None, live: bool = False,
         on_epoch_end=None, name: str | None = None, summary: bool = True) -> dict:
-    """Train for up to ``epochs`` epochs, each :func:`train_epoch` then :func:`evaluate`.
+    """Train for up to ``epochs`` epochs, each :func:`train_one_epoch` then :func:`evaluate`.
 
     In smoke mode (the test suite) at most :data:`SMOKE_EPOCHS` epochs, whatever ``epochs`` says.
 
@@ -413,7 +454,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
         loss_fn: ``loss_fn(outputs, targets)`` -> scalar mean loss; scheduler: stepped every epoch.
         patience: stop after this many epochs without a lower validation loss (early stopping).
         restore_best: at the end, give the model the weights of its best epoch.
-        batch_transform: augmentation of the training batches only (see :func:`train_epoch`).
+        batch_transform: augmentation of the training batches only (see :func:`train_one_epoch`).
         checkpoint_path: save the run there after every epoch (with ``config``); resume: continue
             from it if it exists. on_epoch_end: ``f(history)``, called after every epoch.
         progress, live, name, summary: what the run shows (see :class:`RunDisplay`).
@@ -428,7 +469,7 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
     state = RunState(model, optimizer, scheduler)
     if resume and checkpoint_path is not None and Path(checkpoint_path).is_file():
         state.resume(checkpoint_path)
-    display = RunDisplay(state.history, epochs, len(train_loader), progress, live, name, summary)
+    display = RunDisplay(state, epochs, len(train_loader), progress, live, name, summary)
     callbacks = [callback for callback in (on_epoch_end, display) if callback is not None]
     if checkpoint_path is not None:
         callbacks.insert(0, lambda history: state.save(checkpoint_path, config))
@@ -439,8 +480,8 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs: int, *, dev
                 state.history["stopped_early"] = True
                 break
             started = time.perf_counter()
-            train_loss, train_acc = train_epoch(model, train_loader, loss_fn, optimizer, device,
-                                                batch_transform, display.bar)
+            train_loss, train_acc = train_one_epoch(model, display.batches(train_loader), optimizer,
+                                                    loss_fn, device, batch_transform)
             val_loss, val_acc = evaluate(model, val_loader, loss_fn, device)
             check_finite(val_loss, "validation after its last batch")
             if scheduler is not None:
