@@ -13,11 +13,14 @@ by blocked cross-validation, never by the test set.
     # a few epochs per model: checks the script
     HELPERS_SMOKE=1 .venv/bin/python scripts/digits_mlp_selection.py
 
-Why: notebook 02 splits the digits in their stored order, and the digits were written roughly one
-writer after another, so the test rows (1350-1796) come from writers training has not seen. Its
-validation rows (1000-1349) follow the training rows directly and are easier: the first MLP's
-validation error is far below its test error. A single validation block is a poor guide to new
-writers.
+Why: notebook 02 splits the digits in their stored order (train 0-999, validation 1000-1349, test
+1350-1796). The data carry no writer labels; if the digits are stored writer by writer, the
+validation rows share writers with the training rows and the test rows do not, and the validation
+error flatters (it is also biased downwards by early stopping, which keeps the epoch with the lowest
+validation loss). A single validation block may then be a poor guide to new writers. The notebook
+itself trains five MLPs and five CNNs from the same seeds and compares them on the validation block;
+this script asks the recipe question (one MLP or the average of five, with or without augmentation)
+without relying on that one block.
 
 Blocked cross-validation uses only the 1350 non-test rows. They are cut into 4 contiguous blocks;
 each block in turn is held out (it is also the early-stopping set), a model is trained on the other

@@ -184,3 +184,55 @@ def test_check_digits_cnn(capsys):
     with pytest.raises(NotImplementedError):
         checks.check_digits_cnn(nn.Sequential(StubReshape(1, 8, 8)), EXPECTED, FORMULA)
     capsys.readouterr()
+
+
+# --- the course's versions, used by the notebook when the student's do not pass yet ---------------
+
+NOTEBOOK_CNN_PARAMETERS = ((9 * 1 * 32 + 32) + (9 * 32 * 64 + 64) + (9 * 64 * 128 + 128)
+                           + (512 * 10 + 10))
+
+
+def test_the_course_versions_pass_their_own_checks(capsys):
+    from helpers.checks.nb02 import CourseEarlyStopping, course_digits_cnn
+    assert checks.check_early_stopping(CourseEarlyStopping)
+    assert checks.check_digits_cnn(course_digits_cnn(), NOTEBOOK_CNN_PARAMETERS, "the notebook's")
+    capsys.readouterr()
+
+
+def test_yours_or_course_falls_back_on_a_wrong_early_stopping(capsys):
+    from helpers.checks.nb02 import CourseEarlyStopping
+    used = checks.yours_or_course(OffByOne, CourseEarlyStopping,
+                                  check=checks.check_early_stopping, name="EarlyStopping")
+    assert used is CourseEarlyStopping
+    assert "course's version" in capsys.readouterr().out
+
+
+# --- hints teach before they tell ----------------------------------------------------------------
+
+
+def code_hints_after_two_tries(check, wrong_answer, capsys):
+    """The lines a student sees after two failed tries (the code hint comes with the second)."""
+    for _ in range(2):
+        check(wrong_answer)
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, wrong, solution_code", [
+    (lambda f: checks.check_reshape_flatten(ReshapeForBatchOf5, Flatten), None,
+     ["x.reshape(x.shape[0], *self.shape)", "x.reshape(x.shape[0], -1)"]),
+    (checks.check_nll, lambda lp, t: lp[torch.arange(len(t)), t].mean(),
+     ["-log_probs[torch.arange(len(targets)), targets].mean()", "[torch.arange(len("]),
+    (checks.check_early_stopping, OffByOne,
+     ["copy.deepcopy(model.state_dict())", "self.counter", "self.epochs_without_improvement = 0",
+      "self.epochs_without_improvement += 1"]),
+], ids=["reshape-flatten", "nll", "early-stopping"])
+def test_hints_never_give_the_solution_code(check, wrong, solution_code, capsys):
+    shown = code_hints_after_two_tries(check, wrong, capsys)
+    assert "NOT YET" in shown
+    for code in solution_code:
+        assert code not in shown, f"the hint gives away {code!r}:\n{shown}"
+
+
+def test_the_early_stopping_hint_names_the_skeleton_s_counter(capsys):
+    shown = code_hints_after_two_tries(checks.check_early_stopping, OffByOne, capsys)
+    assert "epochs_without_improvement" in shown and "counter =" not in shown

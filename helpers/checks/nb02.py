@@ -1,5 +1,6 @@
 """Notebook 02 (8x8 digits, MLP against CNN): Reshape/Flatten, the NLL, early stopping, the CNN."""
 
+import copy
 import math
 from collections.abc import Callable
 
@@ -32,7 +33,10 @@ def check_reshape_flatten(reshape_class: type[nn.Module],
         return True, "(N, 64) -> (N, 1, 8, 8) -> (N, 64) for N = 1 and 5"
     return run("Reshape and Flatten", "both must keep the batch dimension (the first one) as it is "
                "and change only the others", test,
-               code_hint="x.reshape(x.shape[0], *self.shape) and x.reshape(x.shape[0], -1)")
+               code_hint="`Tensor.reshape` takes the new sizes: the first must be the batch size "
+               "of the input you were given (read it from `x.shape`, never a fixed number), and "
+               "one size may be -1, 'whatever fits' (PyTorch docs: torch.reshape; section 2 of the "
+               "notebook)")
 
 
 def check_nll(nll: Callable) -> Verdict:
@@ -57,7 +61,10 @@ def check_nll(nll: Callable) -> Verdict:
         return True, f"{expected:.4f} on a known batch, equal to nn.NLLLoss on random ones"
     return run("nll", "for each sample take the log-probability of its true class only, then minus "
                "the mean over the samples", test,
-               code_hint="-log_probs[torch.arange(len(targets)), targets].mean()")
+               code_hint="indexing a 2-D tensor with two integer tensors `rows` and `columns` of "
+               "the same length picks the entry (rows[i], columns[i]) for each i (PyTorch and "
+               "NumPy call it advanced indexing; `torch.arange` makes row numbers); section 3 of "
+               "the notebook says which column each row needs and what sign the loss has")
 
 
 def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdict:
@@ -92,7 +99,12 @@ def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdi
     return run("EarlyStopping", "a loss counts as better only when it is strictly lower than the "
                "best so far; then keep a copy of the weights that cannot change later, and start "
                "counting again", test,
-               code_hint="self.best_state = copy.deepcopy(model.state_dict()); self.counter = 0")
+               code_hint="on a strictly lower loss: remember the loss and `self.epoch`, store a "
+               "copy of the state dict that later optimiser steps cannot change (Python's `copy` "
+               "module; PyTorch tutorial 'What is a state_dict?') and put "
+               "`self.epochs_without_improvement` back to zero; otherwise count one more epoch "
+               "without improvement. Report whether that count has reached `self.patience` "
+               "(the rule is in section 4 of the notebook)")
 
 
 def _digit_blobs(n=40):
@@ -165,8 +177,51 @@ def check_digits_design(build_model: Callable, train_model: Callable,
         return run(f"your recipe reaches at most {target:.0%} {where} error", "train longer or "
                    "with a better learning rate, add augmentation or weight decay; look at the "
                    "validation curve for over- and underfitting", test, seconds=12 * TIME_LIMIT,
-                   code_hint="a loop over epochs and shuffled mini-batches: optimizer.zero_grad(), "
-                   "loss = F.cross_entropy(model(batch), batch_labels), loss.backward(), "
-                   "optimizer.step()",
+                   code_hint="each epoch, a new random order of the training images "
+                   "(torch.randperm), then per mini-batch the four steps of notebook 01's training "
+                   "loop: clear the gradients, compute the loss of the outputs against the labels, "
+                   "backpropagate, take an optimiser step",
                    graded_further=split == "val")
     return all_of(within_budget, accurate)
+
+
+# --- the course's versions: the experiments after an exercise use them while the student's own
+# version does not pass its check yet (helpers.checks.yours_or_course)
+
+
+class CourseEarlyStopping:
+    """Notebook 02's early stopping: remembers the weights of the epoch with the lowest validation
+    loss; ``step`` returns True after ``patience`` epochs in a row without a lower one."""
+
+    def __init__(self, patience):
+        self.patience, self.best_loss, self.best_epoch = patience, math.inf, 0
+        self.best_state, self.epochs_without_improvement, self.epoch = None, 0, 0
+
+    def step(self, val_loss, model):
+        self.epoch += 1
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch = val_loss, self.epoch
+            self.best_state = copy.deepcopy(model.state_dict())
+            self.epochs_without_improvement = 0
+        else:
+            self.epochs_without_improvement += 1
+        return self.epochs_without_improvement >= self.patience
+
+    def restore(self, model):
+        model.load_state_dict(self.best_state)
+
+
+def course_digits_cnn() -> nn.Module:
+    """Notebook 02's CNN, (N, 64) pixel vectors -> (N, 10) scores, with PyTorch's own reshaping
+    layers."""
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),
+        nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.3),
+        nn.Linear(128 * 2 * 2, 10),
+    )
