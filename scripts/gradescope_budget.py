@@ -7,7 +7,7 @@ notebook 01, on one core at half speed, with its peak memory.
 How: the zip is unpacked into a temporary folder shaped like /autograder (AUTOGRADER_ROOT), and
 run_autograder runs pinned to CPU 0 (``taskset -c 0``) in a cgroup of its own with a CPU quota of
 50 ms per 100 ms (cgroup v1 or v2, as root; where neither can be made, ``cpulimit -l 50 -i``). Its
-process tree's memory is sampled every 0.2 s (the sum of the processes' resident memory) and the
+process tree's memory is sampled every 0.2 s (the sum of its processes' proportional set sizes), the
 cgroup's own peak (which counts the page cache too) is read at the end. ``--limit-mb``: also make
 that the cgroup's memory limit (as Gradescope's) and check that the grade is still the right one.
 """
@@ -106,8 +106,8 @@ def measure(sample: str, limit_mb: int | None) -> dict:
                     tree = [top] + top.children(recursive=True)
                     total = 0
                     for member in tree:
-                        try:
-                            total += member.memory_info().rss
+                        try:   # proportional: a page shared by n processes counts 1/n each
+                            total += member.memory_full_info().pss
                         except psutil.Error:
                             pass
                     peak_rss[0] = max(peak_rss[0], total)
@@ -145,11 +145,11 @@ def main(argv=None) -> int:
         print(f"{args.sample} on one core at half speed"
               + (f", memory limited to {limit} MB" if limit else "") + ": "
               f"{result['seconds']:.0f} s, peak memory {result['peak_rss_mb']:.0f} MB "
-              "(the processes' resident memory, summed)"
+              "(the processes' PSS, summed)"
               + (f", {result['peak_cgroup_mb']:.0f} MB (the cgroup's peak, page cache included)"
                  if result["peak_cgroup_mb"] else "")
               + f"; score {result['score']}", flush=True)
-        if result["score"] is None or not result["tests"]:
+        if result["score"] != 9:
             print(result["output"])
     return 0
 

@@ -295,6 +295,21 @@ def grade_paths(paths: list[tuple[Path, str]], course: dict, instructor_dir: Pat
                 nbformat.write(solutions_notebook(instructor_dir, name), path)
                 checks.append((path, f"(the instructor's solutions of {name})"))
         graded = [None] * len(paths)
+        if jobs == 1:
+            # one at a time: in this process (no worker with its own copy of PyTorch: on a small
+            # machine such as Gradescope's, that is a third of the memory)
+            for path, name in checks:
+                result = grade_submission(path, name, course, data_root, limits, modules,
+                                          sandbox, kernel_env)
+                if not passes_self_check(result):
+                    raise SelfCheckFailed(self_check_message(result))
+                log(f"self-check: {result.file}: {_format_points(result.total)}/"
+                    f"{_format_points(result.max_points)} ({result.seconds:.0f} s)", flush=True)
+            for done, (path, name) in enumerate(paths, 1):
+                g = graded[done - 1] = grade_submission(path, name, course, data_root, limits,
+                                                        modules, sandbox, kernel_env)
+                _log_row(log, done, len(paths), g)
+            return graded
         # Worker processes, not threads: each runs its own nbclient event loop; started by "spawn",
         # so they do not inherit the grader's state. The self-check goes first in the queue, and its
         # results are looked at before any submission's.
@@ -314,13 +329,15 @@ def grade_paths(paths: list[tuple[Path, str]], course: dict, instructor_dir: Pat
                     f"{_format_points(result.max_points)} ({result.seconds:.0f} s)", flush=True)
             for done, future in enumerate(as_completed(futures), 1):
                 g = graded[futures[future]] = future.result()
-                score = (f"{_format_points(g.total)}/{_format_points(g.max_points)}" if g.results
-                         else "-")
-                log(f"[{done}/{len(paths)}] {g.file}: {score} ({g.status}, {g.seconds:.0f} s)",
-                    flush=True)
+                _log_row(log, done, len(paths), g)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     return graded
+
+
+def _log_row(log, done: int, count: int, g: Graded) -> None:
+    score = f"{_format_points(g.total)}/{_format_points(g.max_points)}" if g.results else "-"
+    log(f"[{done}/{count}] {g.file}: {score} ({g.status}, {g.seconds:.0f} s)", flush=True)
 
 
 def confinement(kind: str, hidden: list[Path], limits: Limits, log=print) -> sandboxes.Sandbox:
