@@ -82,6 +82,8 @@ def paired_difference(a, b, unit: str = "points", scale: float = 100.0,
     if n < 2:
         return Difference(mean, -math.inf, math.inf, n, test, unit, scale, digits)
     sem = float(differences.std(ddof=1)) / math.sqrt(n)
+    if sem == 0:   # e.g. two models at 100% on every seed: a zero-width interval measures nothing
+        test += ", the same difference on every seed"
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sem
     return Difference(mean, mean - half, mean + half, n, test, unit, scale, digits)
 
