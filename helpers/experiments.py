@@ -1,5 +1,10 @@
-"""Controlled experiments (notebook 05): one recipe, one
-configuration dict per run, every run trained the same way.
+"""Controlled experiments (notebook 05): one recipe, every run trained the same way, each run
+kept once it is trained (:func:`remember`), and the tables and figures of runs over seeds.
+
+The notebook writes its recipe out (``train(make_model, seed, ...)``) and decorates it with
+:func:`remember`; its models are plain functions that build them. The older interface below -- runs
+described by JSON dicts (:func:`build_model`, :func:`make_optimizer`, :func:`cached`) -- stays for
+the scripts and tests that use it.
 
 A run is described by a plain JSON-able dict -- which data, which model, which optimiser, which
 seed, how many epochs -- and that dict is everything that decides its result. So it is also the key
@@ -17,7 +22,10 @@ each with a ``describe_*`` function beside it that says what the figure shows, f
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
+import types
 
 import numpy as np
 import pandas as pd
@@ -25,10 +33,11 @@ import torch
 from torch import nn
 
 import helpers.models
-from helpers.cache import cached_run
+from helpers.cache import cached_run, code_fingerprint
 from helpers.data import TensorLoader
 from helpers.models import CNN, MLP
 from helpers.plotting import PALETTE
+from helpers.training import choose_device
 
 #: Bump when the code of this module that trains or builds models changes: a cache key sees the
 #: notebook's own functions, not this module.
@@ -258,3 +267,165 @@ def describe_batch_losses(runs: dict[str, dict], title: str | None = None) -> st
                      f"{spikes} spike{'s' if spikes != 1 else ''}")
     head = f"{title}. " if title else ""
     return head + "Training loss per batch (log scale): " + "; ".join(parts) + "."
+
+
+# --- runs kept once they are trained --------------------------------------------------------------
+
+
+def _describe(value):
+    """A JSON-able description of an argument of a run: numbers and strings as they are, a function
+    by its code (its source and that of the notebook's functions it uses), a module (e.g. a loss) by
+    its ``repr``."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_describe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _describe(item) for key, item in value.items()}
+    if isinstance(value, types.FunctionType):
+        return {"function": value.__name__, "code": code_fingerprint(value)}
+    return repr(value)
+
+
+def remember(**context):
+    """Decorator: a run of the decorated function is trained once; calling it again with the same
+    arguments (and the same code, and the same ``context``, e.g. the data) returns the same result.
+
+    ``@remember(data=splits.describe())`` above ``def train(make_model, seed, ...)``: each
+    argument is described by its value, a function by its source code (so editing the model
+    function trains it again), a module such as a loss by its ``repr``. The result must be
+    JSON-able (numbers, strings, lists, dicts). Where the results are kept: ``helpers.cache``.
+    """
+    def decorator(function):
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            key = {"function": function.__name__, "code": code_fingerprint(function),
+                   "context": _describe(context), "device": choose_device().type,
+                   "arguments": {name: _describe(value)
+                                 for name, value in bound.arguments.items()}}
+            return cached(function.__name__, key, lambda: function(*args, **kwargs))
+        return wrapper
+    return decorator
+
+
+# --- accuracies over seeds ------------------------------------------------------------------------
+
+
+def values(results: list[dict], key: str = "val_acc") -> np.ndarray:
+    """``key`` of several runs (one per seed), as an array (n_runs,), e.g. the validation accuracy
+    of their kept weights."""
+    return np.array([result[key] for result in results], dtype=float)
+
+
+def accuracy_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
+    """One row per variant (name -> runs, one per seed): the validation accuracy (%) of the kept
+    weights -- mean, lowest, highest over the seeds -- and the mean test accuracy (%)."""
+    rows = {}
+    for name, results in runs.items():
+        validation = values(results) * 100
+        rows[name] = {"seeds": len(results), "val acc mean": validation.mean(),
+                      "lowest": validation.min(), "highest": validation.max(),
+                      "test acc mean": values(results, "test_acc").mean() * 100}
+    return pd.DataFrame.from_dict(rows, orient="index").round(2).rename_axis("accuracy (%)")
+
+
+def plot_paired_seeds(ax, runs: dict[str, list[dict]], key: str = "val_acc", scale: float = 100):
+    """One dot per seed and variant, the dots of the same seed joined by a grey line (the runs are
+    paired by seed), the mean of each variant as a black bar."""
+    names = list(runs)
+    table = np.array([values(runs[name], key) * scale for name in names])   # (variants, seeds)
+    for seed_values in table.T:
+        ax.plot(range(len(names)), seed_values, color="0.7", lw=1, zorder=1)
+    for position, (name, color) in enumerate(zip(names, itertools.cycle(PALETTE))):
+        ax.scatter(np.full(table.shape[1], position), table[position], color=color, zorder=2)
+        ax.hlines(table[position].mean(), position - 0.2, position + 0.2, color="k", zorder=3)
+    ax.set(xticks=range(len(names)), xticklabels=names, xlim=(-0.5, len(names) - 0.5))
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def describe_paired_seeds(runs: dict[str, list[dict]], key: str = "val_acc",
+                          what: str = "validation accuracy of the kept weights",
+                          percent: bool = True) -> str:
+    """What :func:`plot_paired_seeds` shows: each variant's values by seed and their mean
+    (``percent``: written as percentages, else with three significant digits)."""
+    form = "{:.2%}" if percent else "{:.3g}"
+    parts = [f"{name} " + ", ".join(form.format(value) for value in values(results, key))
+             + f" (mean {form.format(values(results, key).mean())})"
+             for name, results in runs.items()]
+    seeds = len(next(iter(runs.values())))
+    return (f"One dot per seed, dots of the same seed joined; {what} over {seeds} seeds: "
+            + "; ".join(parts) + ".")
+
+
+# --- the course's versions of notebook 05's exercises (used when a student's does not pass yet) ---
+
+
+def vgg_features(cfg, in_channels: int = 1, batch_norm: bool = False) -> nn.Sequential:
+    """VGG's convolutional part from a configuration list: a number C is a 3x3 convolution to C
+    channels (padding 1), [batch norm,] ReLU; ``"M"`` a 2x2 max pooling."""
+    layers: list[nn.Module] = []
+    for item in cfg:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2))
+            continue
+        layers.append(nn.Conv2d(in_channels, item, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(item))
+        layers.append(nn.ReLU())
+        in_channels = item
+    return nn.Sequential(*layers)
+
+
+def time_to_accuracy(history: dict, target: float) -> float | None:
+    """Seconds of training (``epoch_seconds`` summed) until the first epoch whose validation
+    accuracy is at least ``target``, that epoch included; None when no epoch reaches it."""
+    elapsed = 0.0
+    for accuracy, seconds in zip(history["val_acc"], history["epoch_seconds"]):
+        elapsed += seconds
+        if accuracy >= target:
+            return elapsed
+    return None
+
+
+def leak_free_split(n_items: int, val_fraction: float, seed: int):
+    """Disjoint random (train_indices, val_indices) of 0..n_items-1, the validation part
+    ``round(val_fraction * n_items)`` long; the seed fixes the order."""
+    order = torch.randperm(n_items, generator=torch.Generator().manual_seed(seed))
+    n_val = round(val_fraction * n_items)
+    return order[n_val:], order[:n_val]
+
+
+def classify_digits(train_images, train_labels, new_images, epochs: int = 30):
+    """Notebook 05's debugging exercise, repaired: train a small MLP on 8x8 digits given as pixel
+    counts 0..16 (N, 64) with labels (N,), return the predicted classes (M,) of ``new_images``."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    train_images, new_images = train_images / 16, new_images / 16   # counts 0..16 -> [0, 1]
+    for _ in range(epochs):
+        model.train()
+        for batch in torch.randperm(len(train_images)).split(32):
+            optimizer.zero_grad()
+            loss = loss_fn(model(train_images[batch]), train_labels[batch])
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        return model(new_images).argmax(dim=1)
+
+
+def load_balanced_mnist(per_class: int, seed: int = 0):
+    """``helpers.data.load_mnist_splits`` with a class-balanced training subset of ``per_class``
+    images of each digit -- or of as many as the smallest class has, if that is fewer (a small
+    copy of the data)."""
+    from helpers.data import load_mnist_splits
+
+    full = load_mnist_splits(seed=seed)
+    available = int(torch.bincount(full.train_labels).min())
+    return load_mnist_splits(per_class=min(per_class, available), seed=seed)

@@ -129,3 +129,44 @@ def test_check_weights_roundtrip(capsys):
     with pytest.raises(NotImplementedError):
         checks.check_weights_roundtrip(save_weights, stub)
     assert verdicts(capsys) == ["PASSED", "NOT YET", "NOT YET", "NOT YET", "NOT YET"]
+
+
+def classify_with(normalise=True, cross_entropy=True, zero_grad=True, epochs=30):
+    """The debugging exercise's loop (7.10) with a chosen set of its three mistakes repaired."""
+    def classify(train_images, train_labels, new_images):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss() if cross_entropy else nn.NLLLoss()
+        if normalise:
+            train_images, new_images = train_images / 16, new_images / 16
+        for _ in range(epochs):
+            model.train()
+            for batch in torch.randperm(len(train_images)).split(32):
+                if zero_grad:
+                    optimizer.zero_grad()
+                loss_fn(model(train_images[batch]), train_labels[batch]).backward()
+                optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            return model(new_images).argmax(dim=1)
+    return classify
+
+
+@pytest.mark.slow   # trains small MLPs on the 8x8 digits
+def test_check_repaired_classifier_passes_the_repair_and_fails_each_mistake_left_in(capsys):
+    from helpers.experiments import classify_digits
+
+    assert checks.nb05.check_repaired_classifier(classify_digits)
+    assert checks.nb05.check_repaired_classifier(classify_digits, split="test")
+    for mistake in ({"normalise": False}, {"cross_entropy": False}, {"zero_grad": False}):
+        assert not checks.nb05.check_repaired_classifier(classify_with(**mistake))
+    with pytest.raises(NotImplementedError):
+        checks.nb05.check_repaired_classifier(stub)
+    out = capsys.readouterr().out
+    assert "held-out test digits" in out and out.count("NOT YET") == 4
+
+
+def test_check_repaired_classifier_fails_a_wrong_shape_quickly(capsys):
+    assert not checks.nb05.check_repaired_classifier(lambda train, labels, new: labels[:3])
+    assert "returned shape" in capsys.readouterr().out

@@ -1,5 +1,5 @@
-"""Notebook 05 (comparisons and classic mistakes): VGG
-features, time to accuracy, the split, saved weights."""
+"""Notebook 05 (comparisons and classic mistakes): VGG features, time to accuracy, the split, saved
+weights, and the repaired training loop of the debugging exercise (7.10)."""
 
 import math
 import tempfile
@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from helpers.checks.core import Verdict, pair, returned, run
+from helpers.checks.core import TIME_LIMIT, Verdict, pair, returned, run
 from helpers.models import count_parameters
 
 
@@ -45,9 +45,10 @@ def check_vgg_features(vgg_features: Callable) -> Verdict:
                "number a 3x3 convolution to that many channels that keeps the size, "
                "(batch norm if asked,) then a ReLU; each convolution takes the channels of the one "
                "before", test,
-               code_hint="'M' -> nn.MaxPool2d(2); a number "
-               "C -> nn.Conv2d(C_in, C, kernel_size=3, padding=1), then nn.BatchNorm2d(C) if "
-               "batch_norm, then nn.ReLU(); C_in = C for the next one")
+               code_hint="a 3x3 kernel keeps the size only with one pixel of padding on each side "
+               "(notebook 03, the output-size formula); keep a variable with the current number "
+               "of channels and update it after each convolution; nn.Conv2d, nn.BatchNorm2d and "
+               "nn.MaxPool2d are described in PyTorch's torch.nn documentation")
 
 
 def check_time_to_accuracy(time_to_accuracy: Callable) -> Verdict:
@@ -66,8 +67,9 @@ def check_time_to_accuracy(time_to_accuracy: Callable) -> Verdict:
         return True, f"on {len(cases)} targets of a known history"
     return run("time_to_accuracy", "the seconds of training until the first epoch that reaches the "
                "target, that epoch included; None when no epoch reaches it", test,
-               code_hint="add up history['epoch_seconds'] up to and including the first epoch "
-               "whose history['val_acc'] is >= target")
+               code_hint="walk through the epochs in order with a running total of their seconds; "
+               "the epoch that first reaches the target counts too; a function that ends without "
+               "a return statement returns None (section 6 defines the quantity)")
 
 
 def check_leak_free_split(split: Callable) -> Verdict:
@@ -92,9 +94,10 @@ def check_leak_free_split(split: Callable) -> Verdict:
         return True, "80 / 20 indices, disjoint, covering 0..99, reproducible per seed"
     return run("the split keeps validation out of training", "every index in exactly one of the "
                "two parts, in a random order that the seed fixes", test,
-               code_hint="shuffle 0..n-1 with "
-               "torch.randperm(n, generator=torch.Generator().manual_seed(seed)), then cut it in "
-               "two")
+               code_hint="make one random permutation of all indices with a generator seeded by "
+               "`seed` (PyTorch's documentation of torch.randperm and torch.Generator), then slice "
+               "it: one part for validation, the rest for training; two independent draws can "
+               "overlap (7.1 explains why that matters)")
 
 
 def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> Verdict:
@@ -130,5 +133,46 @@ def check_weights_roundtrip(save_weights: Callable, load_weights: Callable) -> V
         return same, "" if same else "the loaded model computes something else than the saved one"
     return run("weights survive save and load", "save the dict of the model's tensors, not the "
                "model object; load it back into a model built by code, and return that model", test,
-               code_hint="save_weights: torch.save(model.state_dict(), path); load_weights: "
-               "model.load_state_dict(torch.load(path, weights_only=True)), then return model")
+               code_hint="a model's state_dict is the dict of its tensors (weights, biases, "
+               "batch-norm statistics); save that dict, and on loading, give the loaded dict to "
+               "the model built by code (7.9; PyTorch's tutorial 'Saving and loading models')")
+
+
+#: The share of digits it never saw that the repaired loop of 7.10 must label correctly.
+REPAIRED_LOOP_BAR = 0.85
+
+
+def _raw_digits(split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split of the 8x8 digits as the exercise hands them over: raw pixel counts 0..16."""
+    from helpers.data.digits import DIGITS_MAX_COUNT, load_digits_split
+
+    pixels, labels = load_digits_split(split)
+    return torch.as_tensor(pixels) * DIGITS_MAX_COUNT, torch.as_tensor(labels)
+
+
+def check_repaired_classifier(classify: Callable, split: str = "val") -> Verdict:
+    """``classify(train_images, train_labels, new_images)``, the repaired loop of 7.10: trained on
+    the 1000 training digits (raw counts 0..16), it labels at least :data:`REPAIRED_LOOP_BAR` of
+    digits it never saw correctly: the 350 validation digits, or with ``split="test"`` (grading)
+    the 447 test digits."""
+    train_images, train_labels = _raw_digits("train")
+    new_images, new_labels = _raw_digits(split)
+    where = {"val": "validation", "test": "held-out test"}[split]
+
+    def test():
+        predicted = returned(classify(train_images.clone(), train_labels.clone(),
+                                      new_images.clone()), shape=(len(new_labels),),
+                             call="classify_digits")
+        accuracy = (predicted.long() == new_labels).float().mean().item()
+        detail = (f"{accuracy:.1%} of the {len(new_labels)} {where} digits it never trained on, "
+                  f"at least {REPAIRED_LOOP_BAR:.0%} needed")
+        return accuracy >= REPAIRED_LOOP_BAR, detail
+    return run("the repaired loop labels new digits", "the loop still trains a model that labels "
+               "new digits badly: three classic mistakes of section 7 are planted in it, each "
+               "enough to wreck the run on its own. Compare each line with a correct training step "
+               "(section 4's loop) and with the symptoms of 7.3, 7.5 and 7.8", test,
+               seconds=12 * TIME_LIMIT,   # it trains: on a busy CPU that can take a minute
+               code_hint="look at three things: what the loss function expects to receive from "
+               "the last nn.Linear (7.3), what happens to .grad between two optimizer steps "
+               "(7.5), and the range of the pixel values that reach the first layer, for the "
+               "training digits and the new digits alike (7.8)")
