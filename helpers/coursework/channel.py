@@ -543,6 +543,18 @@ def serve(folder: str, nonce: str) -> None:
     server.serve(folder, nonce)
 
 
+def warm_up() -> None:
+    """Run in the kernel's set-up cell: what the first request would otherwise pay for (PyTorch's
+    first optimizer and DataLoader import much of torch: seconds on a busy machine), so that it does
+    not count against the student's time."""
+    model = nn.Linear(1, 1)
+    for optimizer in (torch.optim.SGD, torch.optim.Adam):
+        optimizer(model.parameters(), lr=0.1).step()
+    list(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(2, 1)),
+                                     batch_size=1))
+    Encoder().encode({"x": torch.zeros(1)})
+
+
 class _NoChecks:
     """What ``checks`` is in the kernel while an instructor's check cell runs there for what else
     it does (prints, names it defines): every check is the grader's, and does nothing here."""
@@ -632,7 +644,9 @@ class Channel:
         self.folder, self.kernel_folder, self.run = folder, kernel_folder, run
         self.timeout = timeout
         self.prepare = prepare or (lambda: folder.mkdir(parents=True, exist_ok=True))
-        self.deadline: float | None = None
+        #: seconds the student's code may still run in the kernel (None: only the per-call limit);
+        #: the time the grader spends on its side does not count
+        self.budget: float | None = None
         self.remotes: dict[int, object] = {}
         self.keys: dict[int, tuple[object, str]] = {}   # id(grader object) -> (object, key)
         self.sent: list = []
@@ -759,14 +773,17 @@ class Channel:
             stale.unlink(missing_ok=True)   # a file the submission wrote beforehand is no reply
         encoder.write(request_path, payload)
         timeout = self.timeout
-        if self.deadline is not None:
-            timeout = min(timeout, self.deadline - time.monotonic())
+        if self.budget is not None:
+            timeout = min(timeout, self.budget)
             if timeout <= 0:
                 raise core._TimeUp
+        started = time.monotonic()
         try:
             state = self.run(f"__import__('helpers.coursework.channel', fromlist=['serve'])"
                              f".serve({self.kernel_folder!r}, {nonce!r})", max(1.0, timeout))
         finally:
+            if self.budget is not None:
+                self.budget -= time.monotonic() - started
             for path in (request_path, request_path.with_suffix(".bin")):
                 path.unlink(missing_ok=True)
         if state == "timeout":

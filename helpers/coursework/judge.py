@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
-import time
 from dataclasses import dataclass, field
 
 from helpers.checks import core
@@ -87,12 +86,12 @@ def run_check(source: str, imports: str, channel) -> Part:
     output = io.StringIO()
 
     def guard(test, seconds):
-        outer = channel.deadline
-        channel.deadline = time.monotonic() + seconds
+        outer = channel.budget
+        channel.budget = seconds if outer is None else min(seconds, outer)
         try:
             return test()
         finally:
-            channel.deadline = outer
+            channel.budget = outer
 
     saved = core.RECORDER, core.GUARD
     core.RECORDER, core.GUARD = recorded, guard
@@ -113,7 +112,7 @@ def run_check(source: str, imports: str, channel) -> Part:
         part.error = (type(error).__name__, (str(error).strip().splitlines() or [""])[0][:300])
     finally:
         core.RECORDER, core.GUARD = saved
-        channel.deadline = None
+        channel.budget = None
     part.verdicts, part.output = recorded, output.getvalue()[-20_000:]
     return part
 
