@@ -184,7 +184,7 @@ def mnist_best_mlp() -> MLP:
 
 
 def mnist_best_cnn(channels_last: bool = True) -> nn.Sequential:
-    """Notebook 03's fast CNN (215,642 parameters), a small network that pools early::
+    """Notebook 03's fast CNN (215,506 parameters), a small network that pools early::
 
         Conv 5x5 (1->24, no padding)  -> MaxPool 2 -> BatchNorm -> ReLU   # (N, 24, 12, 12)
         Conv 3x3 (24->32, no padding) -> MaxPool 2 -> BatchNorm -> ReLU   # (N, 32, 5, 5)

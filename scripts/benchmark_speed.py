@@ -8,7 +8,10 @@ a reference CNN: trained side by side, in one process, seeds interleaved.
 
 Timings depend on the machine and on what else runs on it: run it on a quiet machine and quote
 the ratios, which compare recipes trained in turn (seed 0 of every recipe, then seed 1, ...), so
-that other work slows them alike. The uptime load before and after is recorded.
+that other work slows them alike. The load average is recorded after every run. Every time is
+given twice: wall-clock seconds, and the CPU seconds of this process (``time.process_time``). On a
+busy machine the wall clock mostly measures waiting for a core; with ``--threads 1`` the CPU
+seconds are close to what the same work takes alone on one core, so both are judged.
 
 **MNIST.** Both recipes train on the whole training file (60,000 images: the speedrun's protocol,
 no validation split) and are measured on the 10,000 test images after every quarter epoch; the
@@ -215,12 +218,13 @@ def train_once(recipe: Recipe, seed: int, data: dict, evals_per_epoch: int,
     steps = -(-n // size)
     optimizer, scheduler = recipe.make_optimizer(model, steps, recipe.epochs)
     marks = {round(steps * k / evals_per_epoch) for k in range(1, evals_per_epoch + 1)}
-    curve, first_hit, wall, cpu, epoch_seconds = [], None, 0.0, 0.0, []
+    curve, first_hit, first_hit_cpu, wall, cpu = [], None, None, 0.0, 0.0
+    epoch_seconds, epoch_cpu = [], []
     model.train()
     order = torch.randperm(n)
     shuffled_images, shuffled_labels = images[order], labels[order]
     for epoch in range(recipe.epochs):
-        epoch_started = wall
+        epoch_started, epoch_cpu_started = wall, cpu
         started, cpu_started = time.perf_counter(), time.process_time()
         if recipe.reshuffle and epoch > 0:   # timed: part of the recipe's cost
             order = torch.randperm(n)
@@ -240,18 +244,21 @@ def train_once(recipe: Recipe, seed: int, data: dict, evals_per_epoch: int,
                 wall += time.perf_counter() - started
                 cpu += time.process_time() - cpu_started
                 acc = accuracy(model, data["test_images"], data["test_labels"])
-                curve.append([round(epoch + step / steps, 3), round(wall, 3), acc])
+                curve.append([round(epoch + step / steps, 3), round(wall, 3), round(cpu, 3), acc])
                 if first_hit is None and acc >= TARGET_ACCURACY:
-                    first_hit = wall
+                    first_hit, first_hit_cpu = wall, cpu
                 started, cpu_started = time.perf_counter(), time.process_time()
         if scheduler is not None and recipe.schedule_every == "epoch":
             scheduler.step()
         wall += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
         epoch_seconds.append(round(wall - epoch_started, 3))
-    return {"recipe": recipe.name, "seed": seed, "test_acc": curve[-1][2],
+        epoch_cpu.append(round(cpu - epoch_cpu_started, 3))
+    return {"recipe": recipe.name, "seed": seed, "test_acc": curve[-1][-1],
             "train_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
-            "epoch_seconds": epoch_seconds, "seconds_to_99": first_hit and round(first_hit, 3),
+            "epoch_seconds": epoch_seconds, "epoch_cpu_seconds": epoch_cpu,
+            "seconds_to_99": first_hit and round(first_hit, 3),
+            "cpu_seconds_to_99": first_hit_cpu and round(first_hit_cpu, 3),
             "curve": curve, "parameters": count_parameters(model)}
 
 
@@ -270,9 +277,11 @@ def run_benchmark(recipes: list[Recipe], data: dict, seeds: list[int], evals_per
             result["load"] = load_avg()
             print(f"  {recipe.name:<22} seed {seed}: test accuracy {result['test_acc']:.2%}, "
                   f"{result['train_seconds']:.1f} s ({result['cpu_seconds']:.1f} CPU s), first "
-                  f"epoch {result['epoch_seconds'][0]:.1f} s"
-                  + (f", 99% after {result['seconds_to_99']:.1f} s" if result["seconds_to_99"]
-                     else "") + f"; load {result['load'][0]}", flush=True)
+                  f"epoch {result['epoch_seconds'][0]:.1f} s ({result['epoch_cpu_seconds'][0]:.1f} "
+                  "CPU s)" + (f", 99% after {result['seconds_to_99']:.1f} s "
+                              f"({result['cpu_seconds_to_99']:.1f} CPU s)"
+                              if result["seconds_to_99"] else "")
+                  + f"; load {result['load'][0]}", flush=True)
             runs.append(result)
     summaries = {recipe.name: summarize(recipe, [r for r in runs if r["recipe"] == recipe.name])
                  for recipe in recipes}
@@ -295,19 +304,24 @@ def compare(result: dict, a: str, b: str) -> dict:
         "seconds_to_99_over_other_first_epoch": (
             None if sa["median_seconds_to_99"] is None
             else sa["median_seconds_to_99"] / sb["median_first_epoch_seconds"]),
+        "cpu_seconds_to_99_over_other_first_epoch": (
+            None if sa["median_cpu_seconds_to_99"] is None
+            else sa["median_cpu_seconds_to_99"] / sb["median_first_epoch_cpu_seconds"]),
     }
 
 
 def print_summary(result: dict, show_99: bool = True) -> None:
     for name, s in result["recipes"].items():
-        hit = (f"{s['median_seconds_to_99']:.1f} s ({s['runs_reaching_99']} runs)"
+        hit = (f"{s['median_seconds_to_99']:.1f} s ({s['median_cpu_seconds_to_99']:.1f} CPU s; "
+               f"{s['runs_reaching_99']} runs)"
                if s["median_seconds_to_99"] is not None else f"never ({s['runs_reaching_99']})")
         hit = f"; first at 99%: {hit}" if show_99 else ""
         print(f"{name}: {s['epochs']} epochs, batch {s['batch_size']}, {s['parameters']:,} "
               f"parameters; test accuracy mean {s['mean_test_acc']:.2%}, min "
               f"{s['min_test_acc']:.2%}; median training {s['median_train_seconds']:.1f} s "
               f"({s['median_cpu_seconds']:.1f} CPU s), first epoch "
-              f"{s['median_first_epoch_seconds']:.1f} s{hit}")
+              f"{s['median_first_epoch_seconds']:.1f} s "
+              f"({s['median_first_epoch_cpu_seconds']:.1f} CPU s){hit}")
 
 
 # --- data -----------------------------------------------------------------------------------------
@@ -338,6 +352,66 @@ def svhn_data(folder: Path, tiny: bool) -> tuple[str, dict]:
                    "test_labels": test_labels}
 
 
+
+# --- where the time goes: torch.profiler over one epoch ------------------------------------------
+
+#: op-name fragments -> category (the first that matches; ops inside the optimiser's step or the
+#: batch preparation count as "optimiser step" and "data handling" whatever their names)
+CATEGORIES = (("convolution", ("conv",)), ("pooling", ("pool",)),
+              ("batch norm", ("batch_norm",)), ("ReLU", ("relu", "threshold")),
+              ("dense layers", ("addmm", "aten::mm", "aten::linear", "aten::t")),
+              ("loss", ("nll", "log_softmax", "cross_entropy", "_softmax")))
+
+
+def category(event) -> str:
+    parent = event
+    while parent is not None:   # the user-level ranges around data and the optimiser step
+        if parent.name in ("data handling", "optimiser step", "zero_grad"):
+            return parent.name if parent.name != "zero_grad" else "optimiser step"
+        parent = parent.cpu_parent
+    name = event.name.lower()
+    return next((what for what, parts in CATEGORIES if any(p in name for p in parts)), "other")
+
+
+def profile_epoch(recipe: Recipe, data: dict, channels_last: bool) -> dict:
+    """Share of self CPU time per category over one epoch of ``recipe`` (seed 0)."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    torch.manual_seed(0)
+    model = recipe.make_model()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    images, labels, size = data["train_images"], data["train_labels"], recipe.batch_size
+    steps = -(-len(labels) // size)
+    optimizer, scheduler = recipe.make_optimizer(model, steps, recipe.epochs)
+    model.train()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        with record_function("data handling"):
+            order = torch.randperm(len(labels))
+            shuffled_images = torch.index_select(images, 0, order)
+            shuffled_labels = torch.index_select(labels, 0, order)
+        for step in range(steps):
+            with record_function("data handling"):
+                x = shuffled_images[step * size:(step + 1) * size]
+                y = shuffled_labels[step * size:(step + 1) * size]
+                if recipe.batch_transform is not None:
+                    x = recipe.batch_transform(x)
+            with record_function("zero_grad"):
+                optimizer.zero_grad()
+            recipe.loss_fn(model(x), y).backward()
+            with record_function("optimiser step"):
+                optimizer.step()
+                if scheduler is not None and recipe.schedule_every == "batch":
+                    scheduler.step()
+    totals: dict[str, float] = {}
+    for event in prof.events():
+        if event.name in ("data handling", "optimiser step", "zero_grad"):
+            continue   # the ranges themselves: their ops are counted
+        totals[category(event)] = totals.get(category(event), 0.0) + event.self_cpu_time_total
+    whole = sum(totals.values())
+    return {what: round(100 * value / whole, 1)
+            for what, value in sorted(totals.items(), key=lambda item: -item[1])}
+
 # --- main -----------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -345,11 +419,14 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--svhn", type=Path, help="folder with train_32x32.mat and test_32x32.mat")
     parser.add_argument("--only", choices=("mnist", "svhn"), help="run one of the two benchmarks")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds per recipe; 0: SVHN's profile alone (with --profile)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: its own)")
     parser.add_argument("--tiny", action="store_true",
                         help="a few hundred images, one epoch (the test suite)")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmark_speed.json")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one epoch of each recipe (torch.profiler)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -361,7 +438,7 @@ def main(argv=None) -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{os.cpu_count()} CPUs; load {report['load_before']}; seeds {seeds}")
     status = 0
-    if args.only in (None, "mnist"):
+    if args.only in (None, "mnist") and seeds:
         label, raw = mnist_data(args.tiny)
         recipes = mnist_recipes(epochs=1 if args.tiny else None)
         data = {"train_labels": raw["train_labels"], "test_labels": raw["test_labels"]}
@@ -378,16 +455,23 @@ def main(argv=None) -> int:
         fast, speedrun = (r.name for r, _ in recipes)
         result["comparison"] = compare(result, fast, speedrun)
         s_fast, s_speed = result["recipes"][fast], result["recipes"][speedrun]
-        result["targets"] = {
-            "mean accuracy >= 99.3%": s_fast["mean_test_acc"] >= 0.993,
-            "training time <= 1.0x the speedrun's": s_fast["median_train_seconds"]
-            <= s_speed["median_train_seconds"],
-            "99% within the speedrun's first-epoch time": (
-                s_fast["median_seconds_to_99"] is not None
-                and s_fast["median_seconds_to_99"] <= s_speed["median_first_epoch_seconds"])}
+        result["targets"] = {"mean accuracy >= 99.3%": s_fast["mean_test_acc"] >= 0.993}
+        for clock, key in (("wall", ""), ("CPU", "cpu_")):
+            to_99 = s_fast[f"median_{key}seconds_to_99"]
+            result["targets"].update({
+                f"training time <= 1.0x the speedrun's ({clock})":
+                    s_fast[f"median_{key or 'train_'}seconds"]
+                    <= s_speed[f"median_{key or 'train_'}seconds"],
+                f"99% within the speedrun's first-epoch time ({clock})":
+                    to_99 is not None
+                    and to_99 <= s_speed[f"median_first_epoch_{key}seconds"]})
         print_summary(result)
         print(f"{fast} vs {speedrun}: {json.dumps(result['comparison'])}")
         print(f"targets: {result['targets']}")
+        if args.profile:
+            result["profile"] = {r.name: profile_epoch(r, per_recipe[r.name], r.name == fast)
+                                 for r, _ in recipes}
+            print_profile(result["profile"])
         report["mnist"] = result
         status |= 0 if all(result["targets"].values()) else 1
     if args.only in (None, "svhn") and args.svhn is not None:
@@ -395,26 +479,38 @@ def main(argv=None) -> int:
         recipes = svhn_recipes(epochs=1 if args.tiny else None)
         print(f"SVHN ({label}, {args.svhn.name}): {len(data['train_labels']):,} training, "
               f"{len(data['test_labels']):,} test images")
-        result = run_benchmark(recipes, data, seeds, 1, {r.name for r in recipes})
-        result["data"] = label
-        mine, reference = (r.name for r in recipes)
-        result["comparison"] = compare(result, mine, reference)
-        s_mine, s_ref = result["recipes"][mine], result["recipes"][reference]
-        result["targets"] = {
-            "at least 1 point more accurate": s_mine["mean_test_acc"]
-            >= s_ref["mean_test_acc"] + 0.01,
-            "training time <= 1.0x the reference's": s_mine["median_train_seconds"]
-            <= s_ref["median_train_seconds"]}
-        print_summary(result, show_99=False)
-        print(f"{mine} vs {reference}: {json.dumps(result['comparison'])}")
-        print(f"targets: {result['targets']}")
+        result = {"data": label}
+        if seeds:   # --seeds 0: the profile alone (the full runs take long on a CPU)
+            result.update(run_benchmark(recipes, data, seeds, 1, {r.name for r in recipes}))
+            mine, reference = (r.name for r in recipes)
+            result["comparison"] = compare(result, mine, reference)
+            s_mine, s_ref = result["recipes"][mine], result["recipes"][reference]
+            result["targets"] = {
+                "at least 1 point more accurate": s_mine["mean_test_acc"]
+                >= s_ref["mean_test_acc"] + 0.01,
+                "training time <= 1.0x the reference's (wall)": s_mine["median_train_seconds"]
+                <= s_ref["median_train_seconds"],
+                "training time <= 1.0x the reference's (CPU)": s_mine["median_cpu_seconds"]
+                <= s_ref["median_cpu_seconds"]}
+            print_summary(result, show_99=False)
+            print(f"{mine} vs {reference}: {json.dumps(result['comparison'])}")
+            print(f"targets: {result['targets']}")
+        if args.profile:
+            result["profile"] = {r.name: profile_epoch(r, data, True) for r in recipes}
+            print_profile(result["profile"])
         report["svhn"] = result
-        status |= 0 if all(result["targets"].values()) else 2
+        status |= 0 if all(result.get("targets", {}).values()) else 2
     report["load_after"] = load_avg()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(f"load {report['load_after']} at the end; written to {args.json}")
     return status
+
+
+def print_profile(profile: dict) -> None:
+    for name, shares in profile.items():
+        print(f"profile of one epoch, {name}: share of CPU time: "
+              + ", ".join(f"{what} {share:.1f}%" for what, share in shares.items()))
 
 
 def run_benchmark_per_data(recipes, data_by_recipe, seeds, evals_per_epoch, channels_last):
@@ -434,6 +530,7 @@ def run_benchmark_per_data(recipes, data_by_recipe, seeds, evals_per_epoch, chan
 
 def summarize(recipe: Recipe, mine: list[dict]) -> dict:
     hits = [r["seconds_to_99"] for r in mine if r["seconds_to_99"] is not None]
+    cpu_hits = [r["cpu_seconds_to_99"] for r in mine if r["cpu_seconds_to_99"] is not None]
     accs = [r["test_acc"] for r in mine]
     return {"epochs": recipe.epochs, "batch_size": recipe.batch_size,
             "parameters": mine[0]["parameters"], "notes": recipe.notes,
@@ -441,7 +538,10 @@ def summarize(recipe: Recipe, mine: list[dict]) -> dict:
             "median_train_seconds": statistics.median(r["train_seconds"] for r in mine),
             "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in mine),
             "median_first_epoch_seconds": statistics.median(r["epoch_seconds"][0] for r in mine),
+            "median_first_epoch_cpu_seconds": statistics.median(r["epoch_cpu_seconds"][0]
+                                                                for r in mine),
             "median_seconds_to_99": statistics.median(hits) if hits else None,
+            "median_cpu_seconds_to_99": statistics.median(cpu_hits) if cpu_hits else None,
             "runs_reaching_99": f"{len(hits)} of {len(mine)}"}
 
 
