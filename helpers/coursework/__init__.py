@@ -15,12 +15,13 @@ One metadata schema serves every part (like nbgrader's
   :data:`MARKDOWN_BEGIN` .. :data:`MARKDOWN_END`.
 
 ``helpers.coursework.student`` writes student copies (``make student``);
-``helpers.coursework.grade`` grades a folder of submissions (``make grade``), in steps of one module
-each: ``course`` (the exercises), ``assemble`` (the notebook the kernel runs), ``execute`` (running it
-in ``sandbox``), ``judge`` (the checks, in the grader's own process, reaching the student's objects
-through ``channel``: plain data, never pickle), ``gradebook`` (grades.csv, feedback);
-``helpers.coursework.gradescope`` builds a Gradescope autograder per notebook (``make gradescope``);
-``helpers.coursework.lms`` writes the gradebook in Canvas', Moodle's and Gradescope's import formats;
+``helpers.coursework.grade`` grades a folder of submissions (``make grade``), in steps of one
+module each: ``course`` (the exercises), ``assemble`` (the notebook the kernel runs), ``execute``
+(running it in ``sandbox``), ``judge`` (the checks, in the grader's own process, reaching the
+student's objects through ``channel``: plain data, never pickle), ``gradebook`` (grades.csv,
+feedback); ``helpers.coursework.gradescope`` builds a Gradescope autograder per notebook (``make
+gradescope``); ``helpers.coursework.lms`` writes the gradebook in Canvas', Moodle's and Gradescope's
+import formats;
 ``helpers.coursework.written`` collects written answers for a person to grade and merges the points
 back. One command line: ``python -m helpers.coursework {student,grade,written,gradescope}``.
 """

@@ -19,7 +19,8 @@ Arguments go the other way the same way: plain data, tensors, standard models, a
 a ``TensorDataset``, an SGD/Adam optimizer over those models' parameters, handles. What the
 student's code does to a model, an optimizer or a tensor it was given (training, ``restore``,
 in-place changes) is sent back and applied to the grader's object, and the grader's random-number
-state travels with each call and back, so a check reads as if it ran in one process.
+state travels with each call (the student's code draws what it would have drawn in the check's own
+process; the grader's state is not changed by it), so a check reads as if it ran in one process.
 
 Nothing a reply says is a verdict: the grader decides by computing on the data. A submission that
 changes the channel's code in its own kernel can only change the data it sends, i.e. give other
@@ -47,7 +48,7 @@ DTYPES = {name: getattr(torch, name) for name in (
     "float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8",
     "bool")}
 #: Largest reply the grader reads (JSON and tensor bytes together).
-MAX_REPLY_BYTES = 256 * 2**20
+MAX_REPLY_BYTES = 64 * 2**20
 MAX_DEPTH = 40
 
 #: torch.nn classes a model may be built of to cross the channel, each with its constructor
@@ -734,12 +735,8 @@ class Channel:
                 self.remotes[handle] = model
             _set_training_flags(model, body.get("training"))
             return model
-        if tag == "$module":
-            import sys
-            name = value[tag]
-            if isinstance(name, str) and name in sys.modules:
-                return sys.modules[name]
-            return Remote(self, value.get("handle"), "module", str(name)[:80])
+        if tag == "$module":   # a module of the kernel's: never one of the grader's own
+            return Remote(self, value.get("handle"), "module", str(value[tag])[:80])
         if tag == "$ref":
             return Remote(self, value[tag], str(value.get("kind", "object"))[:20],
                           str(value.get("type", ""))[:80])
@@ -806,13 +803,8 @@ class Channel:
         decoder = Decoder(blob)
         decoder.other = lambda tag, value, depth: self.decode_reply_tag(tag, value, depth,
                                                                         decoder, arguments)
-        rng = decoder.decode(reply.get("rng"))
-        if isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8 \
-                and rng.shape == torch.get_rng_state().shape:
-            try:
-                torch.set_rng_state(rng)
-            except RuntimeError:
-                pass
+        # (the kernel's random-number state is not taken back: the grader's stays its own, as if
+        # the student's code had drawn nothing)
         self.apply_sync(reply.get("sync") or [], decoder, arguments)
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
