@@ -22,16 +22,21 @@ NAME = "01_2d_classifier"
 
 @pytest.fixture(scope="module")
 def autograder_zip(tmp_path_factory):
-    return gradescope.build(NAME, tmp_path_factory.mktemp("gradescope"))
+    """The zip, and the zip unpacked (once: the tests link to it)."""
+    archive = gradescope.build(NAME, tmp_path_factory.mktemp("gradescope"))
+    source = archive.parent / "source"
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(source)
+        for info in opened.infolist():   # as unzip does: the modes stored in the zip
+            (source / info.filename).chmod((info.external_attr >> 16) & 0o777)
+    return archive
 
 
 def autograder_folder(tmp_path, autograder_zip, files: dict) -> Path:
     """A folder shaped like /autograder: source/ (the zip unpacked), submission/ (``files``)."""
     root = tmp_path / "autograder"
-    with zipfile.ZipFile(autograder_zip) as archive:
-        archive.extractall(root / "source")
-        for info in archive.infolist():   # as unzip does: the modes stored in the zip
-            (root / "source" / info.filename).chmod((info.external_attr >> 16) & 0o777)
+    root.mkdir()
+    (root / "source").symlink_to(autograder_zip.parent / "source")
     (root / "submission").mkdir()
     for name, data in files.items():
         (root / "submission" / name).write_bytes(data)
@@ -93,11 +98,13 @@ def student_copy(name=NAME) -> bytes:
     ({"a.ipynb": b"{}", "b.ipynb": b"{}"}, "2 notebooks were submitted"),
     ({"lab.ipynb": b'{"cells": ['}, "not a valid notebook"),
     ({"lab.ipynb": b"x" * 10}, "not a valid notebook"),
-], ids=["nothing", "no-notebook", "several", "truncated", "not-json"])
+    ({"lab.ipynb": nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "print('another course')")])).encode()}, "it is not this course's notebook"),
+], ids=["nothing", "no-notebook", "several", "truncated", "not-json", "another-course"])
 def test_a_submission_that_cannot_be_graded_scores_0_with_a_visible_reason(
         tmp_path, autograder_zip, files, expected):
     root = autograder_folder(tmp_path, autograder_zip, files)
-    gradescope.run(root)
+    gradescope.run(root, sandbox="none")   # (nothing here starts a kernel)
     results = results_of(root)
     assert results["score"] == 0
     [test] = results["tests"]
@@ -108,7 +115,7 @@ def test_a_submission_that_cannot_be_graded_scores_0_with_a_visible_reason(
 def test_another_notebook_of_the_course_is_named(tmp_path, autograder_zip):
     root = autograder_folder(tmp_path, autograder_zip,
                              {"lab.ipynb": student_copy("02_digits_mlp_cnn")})
-    gradescope.run(root)
+    gradescope.run(root, sandbox="none")   # (nothing here starts a kernel)
     [test] = results_of(root)["tests"]
     assert "02_digits_mlp_cnn" in test["output"] and NAME in test["output"]
 
@@ -119,7 +126,9 @@ def test_run_autograder_grades_a_submission_like_make_grade(tmp_path, autograder
     grading_samples.write_samples(samples, only=["crashing.ipynb"])
     root = autograder_folder(tmp_path, autograder_zip,
                              {"Lab 1.ipynb": (samples / "crashing.ipynb").read_bytes()})
-    environment = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    environment = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
+                   # as in Gradescope's container (no namespaces): the kernel as another user
+                   "AUTOGRADER_SANDBOX": "user" if os.getuid() == 0 else "none"}
     run = subprocess.run([str(root / "source" / "run_autograder")], env=environment,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]

@@ -144,3 +144,12 @@ def test_the_sandbox_hides_what_it_must_and_limits_the_kernel(tmp_path):
     assert str(ROOT / "notebooks") in tmpfs and "/tmp" in tmpfs
     assert "--nproc=99" in command and any(a.startswith("--as=") for a in command)
     assert "--reuid=700001" in command
+
+
+def test_the_user_sandbox_drops_to_another_user_without_namespaces(tmp_path):
+    """Where no namespaces are allowed (Gradescope's container): the kernel as a user of its own."""
+    command = sandbox.Sandbox("user", [], processes=99).command(["python", "-m", "ipykernel"],
+                                                                tmp_path, 700002)
+    assert "bwrap" not in command and command[0] == "prlimit" and "--nproc=99" in command
+    assert "--reuid=700002" in command and "--no-new-privs" in command
+    assert command[-3:] == ["python", "-m", "ipykernel"]

@@ -78,7 +78,8 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 SOURCE="${{AUTOGRADER_SOURCE:-$ROOT/source}}"
 PYTHON="${{AUTOGRADER_PYTHON:-$SOURCE/.venv/bin/python}}"
-cd "$SOURCE" && "$PYTHON" -m helpers.coursework gradescope run --root "$ROOT"
+cd "$SOURCE" && "$PYTHON" -m helpers.coursework gradescope run --root "$ROOT" \
+    --sandbox "${{AUTOGRADER_SANDBOX:-auto}}"
 # results.json is written in any case by the Python above; if Python itself could not start:
 if [ ! -s "$ROOT/results/results.json" ]; then
     mkdir -p "$ROOT/results"
