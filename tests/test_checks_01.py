@@ -104,3 +104,19 @@ def test_check_points_dataset(capsys):
     assert not checks.check_points_dataset(Points(label_slice=False), 10)
     assert not checks.check_points_dataset(Points(), 11)
     capsys.readouterr()
+
+
+def no_zero_grad_train_one_epoch(model, loader, optimizer, loss_fn):
+    total = 0.0
+    for points, labels in loader:
+        loss = loss_fn(model(points), labels)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(labels)
+    return total / len(loader.dataset)
+
+
+def test_the_public_check_catches_a_missing_zero_grad(capsys):
+    # gradients of earlier batches add up: the loss still falls on easy data, the weights differ
+    assert not checks.check_train_one_epoch(no_zero_grad_train_one_epoch)
+    assert "one step per batch" in capsys.readouterr().out

@@ -49,6 +49,25 @@ def check_points_dataset(dataset, expected_len: int) -> Verdict:
                graded_further=True)
 
 
+def _one_step_per_batch(train_one_epoch: Callable, loader) -> bool:
+    """True when one epoch of ``train_one_epoch`` (plain SGD) leaves the weights that one step per
+    batch, each on that batch's gradient alone, leaves."""
+    results = []
+    for own in (True, False):
+        torch.manual_seed(1)
+        model = nn.Linear(2, 1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        if own:
+            train_one_epoch(model, loader, optimizer, nn.BCEWithLogitsLoss())
+        else:
+            for points, labels in loader:
+                optimizer.zero_grad()
+                nn.BCEWithLogitsLoss()(model(points), labels).backward()
+                optimizer.step()
+        results.append([p.detach().clone() for p in model.parameters()])
+    return all(torch.allclose(a, b, atol=1e-6) for a, b in zip(*results))
+
+
 def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
     """``train_one_epoch(model, loader, optimizer, loss_fn)``
     updates the weights and lowers the loss."""
@@ -66,6 +85,9 @@ def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
             return False, "the weights did not change"
         if not all(isinstance(loss, float) and math.isfinite(loss) for loss in losses):
             return False, f"it returned {losses[0]!r}, not a float loss"
+        if not _one_step_per_batch(train_one_epoch, loader):
+            return False, ("after one epoch the weights differ from one step per batch on that "
+                           "batch's own gradient")
         return (losses[-1] < losses[0],
                 f"mean loss {losses[0]:.3f} -> {losses[-1]:.3f} over 5 epochs")
     return run("train_one_epoch trains", "for every batch the old gradients must be cleared, the "
