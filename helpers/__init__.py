@@ -1,19 +1,30 @@
-"""Shared plumbing for the teaching notebooks.
+"""Shared plumbing for the teaching notebooks: the code the notebooks write out once, then reuse.
 
 One module per concern, so that a notebook imports exactly what it talks about:
 
-- ``helpers.settings``  -- every switch read from the environment (smoke mode, data root...)
-- ``helpers.data``      -- datasets, loaders, splits, normalisation, feature transforms
-- ``helpers.models``    -- model classes that more than one notebook uses
-- ``helpers.training``  -- seeding, device choice, the training loop that returns a history dict
-- ``helpers.plotting``  -- learning curves, decision boundaries and the other figures
-- ``helpers.checks``    -- the self-checks that follow each exercise (PASSED / NOT YET with a hint)
-- ``helpers.cache``     -- finished training runs stored by configuration, so notebook 05 re-runs
-                           in seconds
-- ``helpers.experiments`` -- notebook 05's recipe: models from JSON descriptions, optimisers,
-                             cached runs, tables
-- ``helpers.claims``    -- the statements of a conclusion, checked against the results they are
-                           about
+- ``helpers.settings``    -- every switch read from the environment (smoke mode, claims checked,
+                             data root...), the repository's paths, atomic writes
+- ``helpers.data``        -- one module per dataset (2D rings, 8x8 digits, MNIST, SVHN), splits,
+                             normalisation and augmentation, ``TensorLoader``, downloads, the
+                             synthetic stand-ins the tests use
+- ``helpers.models``      -- the model classes and factories more than one notebook uses, the
+                             parameter table
+- ``helpers.training``    -- seeding, device choice, ``train_one_epoch`` (notebook 01's loop),
+                             ``evaluate``, ``fit`` -> history dict, checkpoints, the run's display
+- ``helpers.plotting``    -- learning curves, decision boundaries, the other figures and the
+                             description (alt text) of each
+- ``helpers.stats``       -- the one standard of evidence: paired intervals over seeds, Wilson
+                             intervals, McNemar's test
+- ``helpers.claims``      -- the statements of a conclusion, checked against the run they are about
+- ``helpers.experiments`` -- notebook 05's runs: models from short descriptions, optimisers, tables
+- ``helpers.cache``       -- finished training runs stored by configuration
+- ``helpers.recipes``     -- the training settings of notebooks 03 and 04 (the fast MNIST CNN, the
+                             SVHN model and its CPU budget)
+- ``helpers.playground``  -- notebook 01's interactive toy classifier
+- ``helpers.checks``      -- the self-checks that follow each exercise (core + one module per
+                             notebook; ``own``: the student's code runs the experiment)
+- ``helpers.coursework``  -- student copies, grading (find, assemble, execute, judge, gradebook),
+                             written answers, LMS exports, Gradescope autograders
 """
 
 from helpers.settings import data_root, smoke_mode
