@@ -47,8 +47,11 @@ RECOMPUTE_ENV = "HELPERS_RECOMPUTE"
 DEVICE_ENV = "HELPERS_DEVICE"
 WIDGETS_ENV = "HELPERS_WIDGETS"
 
+#: The folder holding the ``helpers`` package: the repository's root in a checkout (the one place
+#: it is computed; scripts and the coursework tools import it).
+REPO_ROOT = Path(__file__).resolve().parent.parent
 #: ``data/`` next to the ``helpers`` package: the repository's data folder in a checkout.
-REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+REPO_DATA_DIR = REPO_ROOT / "data"
 
 
 def _text(name: str) -> str:

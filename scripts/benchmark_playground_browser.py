@@ -36,9 +36,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from helpers.settings import SMOKE_ENV, WIDGETS_ENV
+from helpers.settings import REPO_ROOT, SMOKE_ENV, WIDGETS_ENV
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 NOTEBOOK = ROOT / "notebooks" / "01_2d_classifier.ipynb"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

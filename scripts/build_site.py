@@ -30,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.settings import REPO_ROOT
 from helpers.coursework import CODE_BEGIN, CODE_END, MARKDOWN_BEGIN, MARKDOWN_END, is_hidden_check
 from helpers.coursework.student import strip_solutions
 
@@ -38,7 +39,7 @@ try:                          # run as a script: its folder, scripts/, is on sys
 except ModuleNotFoundError:   # imported as scripts.build_site (the tests)
     from scripts import check_site
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 
 SITE_CONF_DIR = ROOT / "docs" / "site"
 BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"

@@ -25,6 +25,7 @@ import sys
 import tarfile
 import time
 from pathlib import Path
+from helpers.settings import REPO_ROOT
 
 import nbformat
 
@@ -35,7 +36,7 @@ except ModuleNotFoundError:   # imported as scripts.build_slides (the tests)
     from scripts import check_site
     from scripts.build_site import BADGE_URL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 
 REVEAL_VERSION = "5.2.1"
 # `npm view reveal.js@5.2.1 dist.integrity`

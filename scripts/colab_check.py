@@ -49,7 +49,9 @@ import time
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers.settings import REPO_ROOT
+
+ROOT = REPO_ROOT
 SNAPSHOT = ROOT / "colab" / "constraints-colab.txt"
 RESULT = ROOT / "docs" / "colab_check.json"
 VENV = ROOT / "build" / "colab-venv"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.settings import REPO_ROOT
 from helpers.coursework import (CODE_BEGIN, CODE_END, CODE_STUB, KEY, MARKDOWN_BEGIN, MARKDOWN_END,
                                 MARKDOWN_PROMPT, is_hidden_check)
 
@@ -32,7 +33,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 INSTRUCTOR_DIR = ROOT / "notebooks"
 STUDENT_DIR = ROOT / "student"
 
