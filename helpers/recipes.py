@@ -6,36 +6,32 @@ holds a copy that could drift.
 Training costs (training images x epochs). A GPU (or ``full_run``) gets the full recipe on the whole
 training split; a CPU gets a budget that keeps the whole notebook within about 15 minutes on the
 official files (the README's maintainer section states the latest measurement of
-``scripts/svhn_time_budget.py``).
+``scripts/svhn_time_budget.py``). The notebook shows none of this: it prints what it trains.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: ``CNN(**SVHN_MODEL_CONFIG)``: three VGG-style blocks
-#: (two 3x3 convolutions each), batch norm, dropout 0.3.
+#: ``CNN(**SVHN_MODEL_CONFIG)``, the model notebook 04 writes out layer by layer: three VGG-style
+#: blocks (two 3x3 convolutions each), batch norm, a global max pool, dropout 0.3, one linear layer.
 SVHN_MODEL_CONFIG = dict(channels=[32, 64, 128], in_channels=3, convs_per_block=2, batch_norm=True,
                          dropout=0.3)
 #: The recipe: AdamW (lr, weight_decay), cosine annealing over
 #: the run, batches of 128, random shifts of up to 2 pixels.
 SVHN_RECIPE = dict(lr=2e-3, weight_decay=5e-4, batch_size=128, max_shift=2)
-#: The final model's epochs when there is time for them.
+#: The final model's epochs when there is time for them (a GPU, or ``full_run``).
 SVHN_EPOCHS = 16
 
-#: The ablation, leave-one-out: the final recipe, and the final recipe with one component taken out.
+#: The ablation, leave-one-out: the full recipe, and the full recipe with one component taken out.
 #: Each entry overrides the recipe's settings (``batch_norm``, ``dropout``, ``max_shift``,
-#: ``schedule``, ``init``). The short runs use their own learning rate (``SvhnBudget.ablation_lr``),
-#: and the variant without batch norm more epochs (``SvhnBudget.variant_epochs``). Both were chosen
-#: on the validation images of the SVHN sample in trial runs (batches of 64): the final recipe sits
-#: at the majority class for its first ~150 steps and then learns, so a short run needs steps more
-#: than epochs. On 2,000 images x 6 epochs (190 steps) it ended at 43-66% validation error; on 3,500
-#: images x 6 epochs (330 steps), at 14%; on 4,500, at 10-14%. lr 2e-3 and 3e-3 stayed at the
-#: majority class longer than 1e-3. Without batch norm, PyTorch's default initial weights stayed at
-#: the majority class; He initialisation learns, more slowly.
+#: ``schedule``, ``init``). Every variant trains with the same settings (the recipe's learning rate
+#: and weight decay; the budget's images, epochs and batch size), one change per variant; the
+#: variant without batch norm also starts from
+#: He initialisation, a forced second change: with PyTorch's default initial weights that deep
+#: stack stayed at the majority class in trial runs on the sample's validation images.
 SVHN_ABLATION_VARIANTS = {
-    "final recipe": {},
-    # a deep stack without batch norm also needs initial weights scaled for it (He initialisation)
+    "full recipe": {},
     "without batch norm": {"batch_norm": False, "init": "he"},
     "without augmentation": {"max_shift": 0},
     "without dropout": {"dropout": 0.0},
@@ -50,62 +46,102 @@ def ablation_recipe(variant: str) -> dict:
     return {**settings, **SVHN_ABLATION_VARIANTS[variant]}
 
 
+def svhn_files(download: bool = True):
+    """The SVHN files notebook 04 reads and the name of their data: ``(train_path, test_path,
+    name)``, ``name`` being "official SVHN" (official checksums), "SVHN sample" (files in the
+    official layout with other checksums, e.g. the course's sample of real digits) or "SYNTHETIC
+    SVHN". The files are downloaded when missing; nothing is read."""
+    import warnings
+
+    from helpers.data.svhn import ensure_svhn, is_synthetic, svhn_folder
+
+    folder = svhn_folder()
+    with warnings.catch_warnings():
+        # a checksum warning would print this machine's path into the notebook; the name says it
+        warnings.simplefilter("ignore")
+        train_path, official_train = ensure_svhn("train", folder, download=download)
+        test_path, official_test = ensure_svhn("test", folder, download=download)
+    name = ("SYNTHETIC SVHN" if is_synthetic(folder) else
+            "official SVHN" if official_train and official_test else "SVHN sample")
+    return train_path, test_path, name
+
+
+#: The CPU budget (the whole notebook within about 15 minutes on the official files): the final
+#: model trains on at most this many training images for this many epochs; each ablation variant
+#: (3 seeds each) on a stratified subset of this many images, for this many epochs, in batches of
+#: ABLATION_BATCH_SIZE. The recipe sits at the majority class for its first ~100 optimizer steps
+#: (trial runs on the sample's validation images, seed 0: 1,000 images x 12 epochs in batches of
+#: 128, 96 steps, ended at 67% validation error; in batches of 32, 10 epochs, 312 steps: 43%, and
+#: 20% without dropout; 4,500 images x 15 epochs in batches of 128: 4.6% at its best epoch), so the
+#: short runs take small batches: many steps on few images.
+CPU_TRAIN_IMAGES, CPU_EPOCHS = 5_000, 12
+CPU_ABLATION_IMAGES, CPU_ABLATION_EPOCHS = 1_000, 10
+ABLATION_BATCH_SIZE = 32
+
+def svhn_checkpoint(config: dict):
+    """The file notebook 04's final model keeps its checkpoint in: one per configuration (a hash of
+    ``config`` in its name, in the run folder of :func:`helpers.cache.cache_dir`), so a changed
+    configuration never resumes another run."""
+    from helpers.cache import cache_dir, run_key
+
+    return cache_dir() / f"svhn-cnn-{run_key(config)}.pt"
+
+
 @dataclass(frozen=True)
 class SvhnBudget:
-    """How much notebook 04 trains, and why (see :func:`svhn_budget`)."""
+    """How much notebook 04 trains (see :func:`svhn_budget`)."""
 
     reason: str
     #: final model: at most this many training images (a stratified subset; None: all of them)...
     train_images: int | None
-    #: ...for min(max_epochs, image_epochs // images) epochs (None: always max_epochs)
-    image_epochs: int | None
-    max_epochs: int
-    #: ablation: training images (stratified subset), epochs,
-    #: batch size, validation images (None: all), seeds
+    #: ...for this many epochs
+    epochs: int
+    #: ablation: training images (a stratified subset; None: all), epochs, batch size, validation
+    #: images (None: all), seeds
     ablation_images: int | None
     ablation_epochs: int
-    ablation_epochs_without_bn: int
     ablation_batch_size: int
     ablation_val_images: int | None
     ablation_seeds: tuple[int, ...]
-    #: the ablation's learning rate (its short runs need a smaller one than the final model's)
-    ablation_lr: float
 
-    def final_epochs(self, n_images: int) -> int:
-        """The final model's epochs when it trains on ``n_images`` images."""
-        if self.image_epochs is None:
-            return self.max_epochs
-        return max(1, min(self.max_epochs, self.image_epochs // n_images))
-
-    def variant_epochs(self, variant: str) -> int:
-        """Epochs of one ablation variant: without batch
-        norm the network starts to learn much later."""
-        return (self.ablation_epochs_without_bn if variant == "without batch norm"
-                else self.ablation_epochs)
+    def final_epochs(self, n_images: int | None = None) -> int:
+        """The final model's epochs (the same for every size of its training set)."""
+        return self.epochs
 
     def plan(self, n_train: int) -> str:
         """What this budget trains when the training split holds ``n_train`` images, in one line."""
         final = n_train if self.train_images is None else min(self.train_images, n_train)
         ablation = n_train if self.ablation_images is None else min(self.ablation_images, n_train)
-        return (f"final model: {final:,} of the {n_train:,} training images x "
-                f"{self.final_epochs(final)} epochs; ablation: {len(SVHN_ABLATION_VARIANTS)} "
-                f"variants x {len(self.ablation_seeds)} seeds x {self.ablation_epochs} epochs "
-                f"({self.ablation_epochs_without_bn} without batch norm) on {ablation:,} images")
+        return (f"final model: {final:,} of the {n_train:,} training images x {self.epochs} "
+                f"epochs; ablation: {len(SVHN_ABLATION_VARIANTS)} variants x "
+                f"{len(self.ablation_seeds)} seeds x {self.ablation_epochs} epochs on {ablation:,} "
+                f"images in batches of {self.ablation_batch_size}")
 
 
-def svhn_budget(device_type: str, smoke: bool = False, full_run: bool = False) -> SvhnBudget:
-    """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode, the full
-    recipe on a GPU or with ``full_run``, a time budget on a CPU."""
+def svhn_budget(device_type: str, smoke: bool | None = None, full_run: bool = False) -> SvhnBudget:
+    """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode (by default:
+    when ``helpers.smoke_mode()``), the full recipe on a GPU or with ``full_run``, a time budget on
+    a CPU (the whole notebook within about 15 minutes on the official files; the README's
+    maintainer section states the latest measurement of ``scripts/svhn_time_budget.py``)."""
+    if smoke is None:
+        from helpers.settings import smoke_mode
+
+        smoke = smoke_mode()
     if smoke:
         # one or two batches per epoch: every cell runs, in a second or two (the test suite)
-        return SvhnBudget("a check that every cell runs, on tiny synthetic data", 64, None, 2,
-                          32, 1, 2, 32, None, (0, 1), 1e-3)
+        return SvhnBudget("a check that every cell runs, on tiny synthetic data", 64, 2, 32, 2, 16,
+                          None, (0, 1, 2))
     if full_run or device_type != "cpu":
-        return SvhnBudget("FULL_RUN = True" if full_run else f"a GPU ({device_type})", None, None,
-                          SVHN_EPOCHS, 20_000, 8, 16, 128, None, (0, 1, 2), 1e-3)
-    return SvhnBudget("a CPU: about 15 minutes for the whole notebook on the official files; "
-                      "FULL_RUN = True trains the final model on the whole training split", 9_000,
-                      45_000, SVHN_EPOCHS, 3_500, 6, 8, 64, 500, (0, 1), 1e-3)
+        return SvhnBudget("FULL_RUN = True" if full_run else f"a GPU ({device_type})", None,
+                          SVHN_EPOCHS, 20_000, 8, SVHN_RECIPE["batch_size"], None, (0, 1, 2))
+    return SvhnBudget("a CPU", CPU_TRAIN_IMAGES, CPU_EPOCHS, CPU_ABLATION_IMAGES,
+                      CPU_ABLATION_EPOCHS, ABLATION_BATCH_SIZE, 500, (0, 1, 2))
+
+
+def svhn_training(device_type: str, full_run: bool = False) -> SvhnBudget:
+    """How many images and epochs notebook 04 trains on a device: :func:`svhn_budget` under the
+    plain name the notebook uses."""
+    return svhn_budget(device_type, full_run=full_run)
 
 
 # --- notebook 03: the fast MNIST CNN's recipe (helpers.models.mnist_best_cnn) ---------------------

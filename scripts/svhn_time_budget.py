@@ -10,7 +10,8 @@ The time of the notebook depends on how many images it trains on and for how man
 what the pixels show. So, without the official files, it writes **official-sized** synthetic files
 (73,257 training / 26,032 test images in the official ``.mat`` layout) into a temporary folder, runs
 the whole notebook on them in a fresh kernel (an empty run cache, so nothing is reused), exactly as
-``make notebooks`` does, and records the wall time in all and of the cells tagged ``timing:<part>``.
+``make notebooks`` does, and records the wall time in all and of its sections 6 (the ablation), 7
+(the final model) and 8 (the test set), found by their headings.
 A conclusion's claim about what the model learned fails on synthetic pixels (``ClaimFailed``): such
 a cell is recorded and the run goes on, since only the time is measured here; any other error stops
 the script.
@@ -37,13 +38,16 @@ import nbformat
 import scipy.io
 from nbclient import NotebookClient
 
+from helpers.data import stratified_split
 from helpers.data.svhn import is_synthetic, write_synthetic_svhn
+from helpers.recipes import svhn_budget
 from helpers.settings import CACHE_ENV, SMOKE_ENV, SVHN_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "04_svhn_cnn.ipynb"
 OUTPUT = ROOT / "docs" / "svhn_time_budget.json"
 OFFICIAL_SIZES = {"n_train": 73_257, "n_test": 26_032}
+VAL_FRACTION = 0.1  # the notebook's share of each class held out for validation
 
 
 def cell_seconds(cell) -> float:
@@ -99,6 +103,31 @@ def failed_cells(nb) -> list[tuple[int, str]]:
             for output in cell.get("outputs", []) if output.get("output_type") == "error"]
 
 
+#: The notebook's sections whose time is recorded on its own: a word of the heading -> the part.
+TIMED_SECTIONS = {"Extra components": "ablations", "The final model": "final model",
+                  "The test set": "test"}
+
+
+def sections(nb) -> list[str | None]:
+    """For each cell, the timed part its section belongs to (by the last ``## N. heading`` above
+    it), or None: the notebook carries no timing marks a student would see."""
+    current, parts = None, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for heading in re.findall(r"^## .*$", cell.source, re.M):
+                current = next((part for words, part in TIMED_SECTIONS.items()
+                                if words in heading), None)
+        parts.append(current)
+    return parts
+
+
+def training_split_size(folder: Path) -> int:
+    """Images in the training split: the training file minus the notebook's stratified validation
+    share (labels only are read)."""
+    labels = scipy.io.loadmat(folder / "train_32x32.mat", variable_names=["y"])["y"].reshape(-1)
+    return len(labels) - len(stratified_split(labels % 10, VAL_FRACTION, 0)[1])
+
+
 def images_in(path: Path) -> int:
     """How many images a ``.mat`` file holds, from its
     header (``X`` is 32x32x3xN): no pixel is read."""
@@ -108,17 +137,12 @@ def images_in(path: Path) -> int:
 def measurement(nb, total_seconds: float, smoke: bool, folder: Path) -> dict:
     """The record written to docs/svhn_time_budget.json."""
     parts: dict[str, float] = {}
-    for cell in nb.cells:
-        for tag in cell.metadata.get("tags", []):
-            if tag.startswith("timing:"):
-                parts[tag.removeprefix("timing:")] = (parts.get(tag.removeprefix("timing:"), 0.0)
-                                                      + cell_seconds(cell))
+    for part, cell in zip(sections(nb), nb.cells):
+        if part is not None:
+            parts[part] = parts.get(part, 0.0) + cell_seconds(cell)
     parts["everything else"] = total_seconds - sum(parts.values())
-    text = printed_text(nb)
-    # the line of helpers.recipes.SvhnBudget.plan() that the notebook prints: what this run trained
-    plan = re.search(r"^final model: [\d,]+ of the [\d,]+ training images x \d+ epochs; "
-                     r"ablation: .*$", text, re.M)
-    parameters = plan[0] if plan else "see the notebook"
+    # what this run trained: the CPU budget of helpers.recipes on this training file
+    parameters = svhn_budget("cpu", smoke=smoke).plan(training_split_size(folder))
     import torch  # after the run: the kernel chose its own threads
 
     return {

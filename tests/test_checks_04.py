@@ -105,3 +105,50 @@ def test_check_random_shift(capsys):
 def test_check_random_shift_names_a_flip(capsys):
     checks.check_random_shift(lambda images, max_shift: images.flip(-1))
     assert "mirrored" in capsys.readouterr().out
+
+
+# --- the design exercise --------------------------------------------------------------------------
+
+
+def small_model():
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1),
+                         nn.Flatten(), nn.Linear(8, 10))
+
+
+def untrained(model, images, labels):
+    return model
+
+
+def test_check_svhn_design_counts_parameters_and_trains_on_the_training_split(capsys):
+    """Over the parameter budget: stopped before training, the count and the excess in the
+    feedback. Within it, the score (error, images, seconds) is in the feedback; an untrained model
+    misses the target; one that meets it passes and says grading checks more."""
+    from helpers.checks import nb04
+
+    def too_big():
+        return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))   # 30,730 parameters
+
+    assert not checks.check_svhn_design(too_big, untrained)
+    out = capsys.readouterr().out
+    assert "30,730 parameters, 5,730 over" in out and "error" not in out.split("NOT YET")[-1][:40]
+    seen = {}
+
+    def recorded(model, images, labels):
+        seen.update(shape=tuple(images.shape), labels=tuple(labels.shape))
+        return model
+
+    assert not checks.check_svhn_design(small_model, recorded)
+    assert seen["shape"][1:] == (3, 32, 32) and seen["labels"] == seen["shape"][:1]
+    assert seen["shape"][0] <= nb04.DESIGN_TRAIN_IMAGES
+    out = capsys.readouterr().out
+    assert "PASSED: the model has at most 25,000 parameters" in out and "validation images" in out
+
+
+def test_check_svhn_design_passes_a_recipe_that_meets_its_target(capsys, monkeypatch):
+    from helpers.checks import nb04
+
+    monkeypatch.setattr(nb04, "DESIGN_VAL_ERROR", 1.0)   # any trained model meets it
+    assert checks.check_svhn_design(small_model, untrained)
+    assert verdicts(capsys) == ["PASSED", "PASSED"]
+    with pytest.raises(NotImplementedError):
+        checks.check_svhn_design(stub, untrained)

@@ -56,7 +56,7 @@ def test_notebook_04_trains_the_model_and_recipe_in_helpers():
     04's parameters cell imports the same two (no copy of the values that could drift)."""
     notebook = nbformat.read(ROOT / "notebooks" / "04_svhn_cnn.ipynb", as_version=4)
     parameters = next(c.source for c in notebook.cells
-                      if "SMOKE = helpers.smoke_mode()" in c.source)
+                      if c.cell_type == "code" and "SEED = " in c.source)   # the lesson's settings
     assert "from helpers.recipes import SVHN_MODEL_CONFIG, SVHN_RECIPE" in parameters
     assert "MODEL_CONFIG, RECIPE = SVHN_MODEL_CONFIG, SVHN_RECIPE" in parameters
 
