@@ -144,12 +144,6 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device=None,
     return total_loss / seen, correct / seen
 
 
-def train_epoch(model, loader, loss_fn, optimizer, device=None, batch_transform=None):
-    """The former name and argument order of :func:`train_one_epoch` (kept for notebook 02 until it
-    is re-executed with the new name)."""
-    return train_one_epoch(model, loader, optimizer, loss_fn, device, batch_transform)
-
-
 @torch.no_grad()
 def evaluate(model, loader, loss_fn, device=None) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` over ``loader``, in eval mode, without gradients."""
