@@ -160,11 +160,13 @@ def test_grading_a_folder_of_submissions(tmp_path):
 
     rows = {row["file"]: row for row in csv.DictReader(open(out / "grades.csv"))}
     assert set(rows) == set(grading_samples.SMALL_SET + tampering)
-    assert (rows["partly_wrong.ipynb"]["01-train-one-epoch"] == "2"
-            and rows["partly_wrong.ipynb"]["total"] == "4")
+    assert (rows["partly_wrong.ipynb"]["01-train-one-epoch"] == "0"
+            and rows["partly_wrong.ipynb"]["total"] == "2")
     assert rows["empty.ipynb"]["total"] == "0" and "unreadable" in rows["empty.ipynb"]["status"]
     feedback = (out / "feedback" / "partly_wrong.md").read_text()
-    assert "NOT YET" in feedback and "zero_grad" in feedback  # the hidden check's hint
+    # the hidden check's verdict and hint
+    assert "NOT YET" in feedback and "additional check did not" in feedback
+    assert "self.labels[i : i + 1]" in feedback
     assert len(list((out / "feedback").iterdir())) == len(grading_samples.SMALL_SET + tampering)
 
 
