@@ -90,12 +90,12 @@ def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
                            "batch's own gradient")
         return (losses[-1] < losses[0],
                 f"mean loss {losses[0]:.3f} -> {losses[-1]:.3f} over 5 epochs")
-    return run("train_one_epoch trains", "for every batch the old gradients must be cleared, the "
-               "loss of the model's output computed and back-propagated, and the optimizer must "
-               "take its step; return the mean loss of the epoch as a float", test,
-               code_hint="section 2 ('The training loop, written out') lists the four steps in "
-               "their order, and PyTorch's tutorial 'Optimizing Model Parameters' shows the same "
-               "loop; a one-element tensor becomes a Python float with its item() method",
+    return run("train_one_epoch trains", "one training step per batch, in the order section 2 "
+               "('The training loop, written out') gives it; the function returns the epoch's "
+               "mean loss", test,
+               code_hint="PyTorch adds each backward() call's gradients to the ones already "
+               "stored until something clears them: which call clears them, and where in the loop "
+               "must it go? PyTorch's tutorial 'Optimizing Model Parameters' shows the loop",
                graded_further=True)
 
 
@@ -119,5 +119,5 @@ def check_polar(to_polar: Callable) -> Verdict:
     return _graded_further(check_function_on_examples(
         to_polar, [(points, expected)], "to_polar", "r is the distance from the origin and φ the "
         "angle from the x-axis, in (-π, π]: check the points left of the y-axis",
-        code_hint="atan(y / x) cannot tell (1, 1) from (-1, -1): read PyTorch's documentation "
-                  "of the two-argument arctangent, torch.atan2, and mind its argument order"))
+        code_hint="look up PyTorch's two-argument arctangent (torch.atan2) and the order of its "
+                  "arguments"))
