@@ -107,7 +107,7 @@ def test_notebook_03_best_models():
     assert mlp(images).shape == (3, 10) and cnn(images).shape == (3, 10)
     assert (count_parameters(mlp) == (784 * 512 + 512) + 2 * 512 + (512 * 512 + 512) + 2 * 512
             + (512 * 10 + 10))
-    assert count_parameters(cnn) == ((25 * 24 + 2 * 24) + (9 * 24 * 32 + 2 * 32)
+    assert count_parameters(cnn) == ((25 * 16 + 2 * 16) + (9 * 16 * 32 + 2 * 32)
                                      + (800 * 256 + 2 * 256) + (256 * 10 + 10))
     assert cnn[0].weight.is_contiguous(memory_format=torch.channels_last)
     # printed as PyTorch's own layers: a student looks each one up in its documentation
