@@ -74,7 +74,7 @@ def svhn_files(download: bool = True):
 #: 128, 96 steps, ended at 67% validation error; in batches of 32, 10 epochs, 312 steps: 43%, and
 #: 20% without dropout; 4,500 images x 15 epochs in batches of 128: 4.6% at its best epoch), so the
 #: short runs take small batches: many steps on few images.
-CPU_TRAIN_IMAGES, CPU_EPOCHS = 5_000, 12
+CPU_TRAIN_IMAGES, CPU_EPOCHS = 4_500, 12
 CPU_ABLATION_IMAGES, CPU_ABLATION_EPOCHS = 1_000, 10
 ABLATION_BATCH_SIZE = 32
 
@@ -118,15 +118,11 @@ class SvhnBudget:
                 f"images in batches of {self.ablation_batch_size}")
 
 
-def svhn_budget(device_type: str, smoke: bool | None = None, full_run: bool = False) -> SvhnBudget:
-    """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode (by default:
-    when ``helpers.smoke_mode()``), the full recipe on a GPU or with ``full_run``, a time budget on
-    a CPU (the whole notebook within about 15 minutes on the official files; the README's
-    maintainer section states the latest measurement of ``scripts/svhn_time_budget.py``)."""
-    if smoke is None:
-        from helpers.settings import smoke_mode
-
-        smoke = smoke_mode()
+def svhn_budget(device_type: str, smoke: bool = False, full_run: bool = False) -> SvhnBudget:
+    """The budget for a device (``"cpu"``, ``"cuda"``, ``"mps"``): tiny in smoke mode, the full
+    recipe on a GPU or with ``full_run``, a time budget on a CPU (the whole notebook within about
+    15 minutes on the official files; the README's maintainer section states the latest
+    measurement of ``scripts/svhn_time_budget.py``, written to ``docs/svhn_time_budget.json``)."""
     if smoke:
         # one or two batches per epoch: every cell runs, in a second or two (the test suite)
         return SvhnBudget("a check that every cell runs, on tiny synthetic data", 64, 2, 32, 2, 16,
@@ -140,8 +136,10 @@ def svhn_budget(device_type: str, smoke: bool | None = None, full_run: bool = Fa
 
 def svhn_training(device_type: str, full_run: bool = False) -> SvhnBudget:
     """How many images and epochs notebook 04 trains on a device: :func:`svhn_budget` under the
-    plain name the notebook uses."""
-    return svhn_budget(device_type, full_run=full_run)
+    plain name the notebook uses (tiny in smoke mode, ``helpers.smoke_mode()``)."""
+    from helpers.settings import smoke_mode
+
+    return svhn_budget(device_type, smoke=smoke_mode(), full_run=full_run)
 
 
 # --- notebook 03: the fast MNIST CNN's recipe (helpers.models.mnist_best_cnn) ---------------------
