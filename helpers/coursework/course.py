@@ -21,7 +21,8 @@ from helpers.coursework import KEY, role_of
 
 #: The instructor notebooks, the one source of exercises, points and hidden checks.
 INSTRUCTOR_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-CHECK_CALL = re.compile(r"\bchecks\.(check_\w+)\s*\(")
+#: a call of a self-check in a cell: ``checks.check_x(`` or ``checks.nb05.check_x(``
+CHECK_CALL = re.compile(r"\bchecks\.(?:nb\d\d\.)?(check_\w+)\s*\(")
 
 
 @dataclass

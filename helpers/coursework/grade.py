@@ -60,15 +60,16 @@ from helpers.coursework.execute import Kernel, Limits, kernel_environment
 from helpers.coursework.gradebook import (Graded, _format_points, feedback_markdown,  # noqa: F401
                                           write_gradebook)
 from helpers.coursework.judge import (ERROR, MISSING, NOT_ATTEMPTED, NOT_YET,  # noqa: F401
-                                      PASSED, TIMEOUT, Result, judge, note_dependencies,
-                                      run_check)
+                                      PASSED, TIMEOUT, Result, error_line, judge,
+                                      note_dependencies, run_check)
 
 
 # --- one submission -------------------------------------------------------------------------
 
 
 def grade_notebook(submission, exercises: list[Exercise], workdir: Path, env: dict,
-                   limits: Limits, modules: list[str], sandbox) -> tuple[list[Result], str]:
+                   limits: Limits, modules: list[str], sandbox
+                   ) -> tuple[list[Result], str, str]:
     """Run ``submission`` and judge each exercise right after its solution cell has run."""
     notebook, where = grading_notebook(submission, exercises, limits, modules)
     after: dict[int, list[Exercise]] = {}
@@ -101,6 +102,8 @@ def grade_notebook(submission, exercises: list[Exercise], workdir: Path, env: di
         stopped = kernel.stopped or ("the kernel crashed (os._exit, a segfault, memory or "
                                      "CPU-time limit)" if "crashed" in states.values() else "")
     errors = {i: error_of(notebook.cells[i]) for i in states}
+    first = next((errors[i] for i in sorted(errors) if errors[i] is not None), None)
+    first_error = error_line(first) if first else ""
     results = []
     for exercise in exercises:
         roles = where.get(exercise.id)
@@ -111,7 +114,7 @@ def grade_notebook(submission, exercises: list[Exercise], workdir: Path, env: di
         result.seconds = seconds
         results.append(result)
     note_dependencies(results, exercises)
-    return results, stopped
+    return results, stopped, first_error
 
 
 def error_of(cell) -> dict | None:
@@ -156,8 +159,8 @@ def grade_submission(path: Path, relative: str, course: dict[str, list[Exercise]
             # a private copy: deleting it harms no one else
             shutil.copytree(data_root, workdir / "data")
         env = {**kernel_environment(workdir, workdir / "data", limits), **(kernel_env or {})}
-        graded.results, stopped = grade_notebook(submission, exercises, workdir, env, limits,
-                                                 (modules or {}).get(name, []), sandbox)
+        graded.results, stopped, graded.first_error = grade_notebook(
+            submission, exercises, workdir, env, limits, (modules or {}).get(name, []), sandbox)
         if stopped:
             graded.status = f"graded, but {stopped}"
     except Exception as error:
@@ -197,13 +200,16 @@ def likely_cause(graded: Graded) -> str:
     text = " ".join([graded.status] + [r.detail for r in graded.results])
     if not graded.results:
         return f"the grader could not run the solutions at all ({graded.status})"
+    text += " " + graded.first_error
     if "helpers" in text and ("ModuleNotFoundError" in text or "ImportError" in text):
         return ("the course's package `helpers` is not importable inside the kernel's sandbox "
                 "(is the checkout installed in the venv, and visible to the sandbox?)")
     if "NameError" in text or "ModuleNotFoundError" in text or "ImportError" in text:
         return ("names the notebook imports or defines are missing in the kernel: an import "
-                "failed there (the course's package `helpers` or a dependency not importable "
-                "inside the sandbox)")
+                "failed there -- the course's package `helpers` is not importable inside the "
+                "kernel's sandbox, or a dependency of it"
+                + (f" (the kernel's first error: {graded.first_error})"
+                   if graded.first_error else ""))
     if "FileNotFoundError" in text or "No such file" in text:
         return "data missing: a file the notebook reads is not there for the kernel"
     if "ChannelError" in text:

@@ -18,6 +18,7 @@ class Graded:
     status: str = "graded"
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
+    first_error: str = ""   # the kernel's first error, of any cell (for the self-check's message)
 
     @property
     def total(self) -> float:
