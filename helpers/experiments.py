@@ -400,26 +400,6 @@ def leak_free_split(n_items: int, val_fraction: float, seed: int):
     return order[n_val:], order[:n_val]
 
 
-def classify_digits(train_images, train_labels, new_images, epochs: int = 30):
-    """Notebook 05's debugging exercise, repaired: train a small MLP on 8x8 digits given as pixel
-    counts 0..16 (N, 64) with labels (N,), return the predicted classes (M,) of ``new_images``."""
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    train_images, new_images = train_images / 16, new_images / 16   # counts 0..16 -> [0, 1]
-    for _ in range(epochs):
-        model.train()
-        for batch in torch.randperm(len(train_images)).split(32):
-            optimizer.zero_grad()
-            loss = loss_fn(model(train_images[batch]), train_labels[batch])
-            loss.backward()
-            optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        return model(new_images).argmax(dim=1)
-
-
 def load_balanced_mnist(per_class: int, seed: int = 0):
     """``helpers.data.load_mnist_splits`` with a class-balanced training subset of ``per_class``
     images of each digit -- or of as many as the smallest class has, if that is fewer (a small

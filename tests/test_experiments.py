@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.experiments import (accuracy_table, build_model, cached, classify_digits,
-                                 find_spikes, leak_free_split, make_optimizer, remember,
+from helpers.experiments import (accuracy_table, build_model, cached, find_spikes,
+                                 leak_free_split, make_optimizer, remember,
                                  runs_table, seed_table, smooth, time_to_accuracy, values,
                                  vgg_features)
 from helpers.models import count_parameters
@@ -105,4 +105,3 @@ def test_the_course_versions_of_the_exercises():
     assert checks.check_vgg_features(vgg_features)
     assert checks.check_time_to_accuracy(time_to_accuracy)
     assert checks.check_leak_free_split(leak_free_split)
-    assert callable(classify_digits)   # trained by tests/test_checks_05.py (slow)
