@@ -126,16 +126,13 @@ class McNemar(Difference):
     """Accuracy of ``a`` minus accuracy of ``b`` on the same images, with McNemar's exact test.
 
     ``only_a`` images only ``a`` gets right, ``only_b`` only ``b``; ``p_value`` is the exact
-    two-sided binomial test on those discordant images."""
+    two-sided binomial test on those discordant images. The interval comes from the same test (the
+    exact Clopper-Pearson interval of the share of discordant images that ``a`` gets right), so it
+    excludes 0 exactly when the test finds a difference."""
 
     only_a: int = 0
     only_b: int = 0
     p_value: float = 1.0
-
-    @property
-    def detectable(self) -> bool:
-        """True when McNemar's test rejects "no difference" at 5% (p < 0.05)."""
-        return bool(self.p_value < 1 - CONFIDENCE)
 
     def __str__(self) -> str:
         return (f"{super().__str__()}: {self.only_a} images only the first gets right, "
@@ -149,8 +146,8 @@ def mcnemar(correct_a, correct_b, digits: int = 2) -> McNemar:
         correct_a, correct_b: booleans, one per test image (shape ``(n,)``), whether each model
             classified that image correctly.
     Returns:
-        a :class:`McNemar`: the accuracy difference ``a - b`` in points, its 95% interval
-        (Wald, for paired proportions) and the exact McNemar p-value.
+        a :class:`McNemar`: the accuracy difference ``a - b`` in points, its 95% exact interval
+        and the exact McNemar p-value (the interval excludes 0 when the test rejects).
     """
     correct_a = np.asarray(correct_a, dtype=bool).ravel()
     correct_b = np.asarray(correct_b, dtype=bool).ravel()
@@ -160,10 +157,15 @@ def mcnemar(correct_a, correct_b, digits: int = 2) -> McNemar:
     n = correct_a.size
     only_a = int((correct_a & ~correct_b).sum())
     only_b = int((~correct_a & correct_b).sum())
-    mean = (only_a - only_b) / n
-    variance = max((only_a + only_b) / n - mean ** 2, 0.0) / n
-    half = float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * math.sqrt(variance)
     discordant = only_a + only_b
-    p_value = 1.0 if discordant == 0 else float(stats.binomtest(only_a, discordant).pvalue)
-    return McNemar(mean, mean - half, mean + half, n, f"McNemar's test on {n:,} images",
-                   "points", 100.0, digits, only_a, only_b, p_value)
+    mean = (only_a - only_b) / n
+    if discordant == 0:
+        low = high = 0.0
+        p_value = 1.0
+    else:
+        test = stats.binomtest(only_a, discordant)
+        share = test.proportion_ci(CONFIDENCE, method="exact")   # of discordant images, a's
+        low, high = (discordant * (2 * share.low - 1) / n, discordant * (2 * share.high - 1) / n)
+        p_value = float(test.pvalue)
+    return McNemar(mean, low, high, n, f"McNemar's exact test on {n:,} images", "points", 100.0,
+                   digits, only_a, only_b, p_value)

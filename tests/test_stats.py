@@ -45,6 +45,7 @@ def test_mcnemar_counts_the_discordant_images_and_tests_them_exactly():
     assert result.p_value == pytest.approx(0.109375)   # 2 * P(X <= 2), X ~ Bin(10, 1/2)
     assert not result.detectable and result.direction == 0
     assert result.mean == pytest.approx(0.06)
+    assert result.low < 0 < result.high   # the interval agrees with the test
     strong = mcnemar([True] * 30 + [False] * 70, [False] * 30 + [False] * 70)
     assert strong.detectable and strong.direction == 1 and strong.p_value < 1e-8
 
@@ -52,3 +53,12 @@ def test_mcnemar_counts_the_discordant_images_and_tests_them_exactly():
 def test_mcnemar_with_identical_predictions_finds_nothing():
     same = mcnemar([True, False, True], [True, False, True])
     assert same.p_value == 1.0 and not same.detectable
+
+
+def test_mcnemar_interval_and_test_agree_on_every_split_of_the_discordant_images():
+    for only_a in range(0, 41):
+        correct_a = np.array([True] * only_a + [False] * (40 - only_a) + [True] * 460)
+        correct_b = np.array([False] * only_a + [True] * (40 - only_a) + [True] * 460)
+        result = mcnemar(correct_a, correct_b)
+        assert result.detectable == (result.low > 0 or result.high < 0)
+        assert (result.p_value < 0.05) == result.detectable, (only_a, result)
