@@ -20,3 +20,13 @@ def test_ruff_finds_nothing():
     result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_notebooks_code_passes_the_same_lint():
+    """What students read is linted like the package: the code cells of notebooks/ (ruff reads
+    .ipynb files itself), line length 100. The student copies are made from them."""
+    command = ["check", "--no-cache", "--output-format", "concise", "notebooks"]
+    result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert "notebooks/01_2d_classifier.ipynb" not in result.stderr   # it did read the notebooks
+    assert result.returncode == 0, result.stdout + result.stderr
