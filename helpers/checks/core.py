@@ -250,6 +250,20 @@ def check_parameter_count(model, expected: int, formula: str = "", name="the mod
                "dense layer: in·out weights + out biases; conv layer: k²·C_in·C_out + C_out", test)
 
 
+def check_parameter_budget(build_model: Callable[[], nn.Module], budget: int,
+                           hint: str) -> Verdict:
+    """``build_model()`` returns a fresh model with at most ``budget`` trainable parameters (a
+    design exercise's first part; over the budget it stops the check: no use training it)."""
+    def test():
+        torch.manual_seed(0)
+        model = returned(build_model(), nn.Module, call="build_model()")
+        count = count_parameters(model)
+        if count > budget:
+            raise NotYet(f"{count:,} parameters, {count - budget:,} over")
+        return True, f"{count:,} parameters"
+    return run(f"the model has at most {budget:,} parameters", hint, test)
+
+
 def check_function_on_examples(function: Callable, examples: Sequence[tuple], name: str,
                                hint: str = "", atol: float = 1e-5, code_hint: str = "") -> Verdict:
     """``function(input)`` is close to ``expected`` for every ``(input, expected)`` pair."""

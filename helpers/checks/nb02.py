@@ -7,8 +7,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from helpers.checks.core import (TIME_LIMIT, NotYet, Verdict, all_of, check_loss_decreases,
-                                 check_output_shape, check_parameter_count, returned, run)
+from helpers.checks.core import (TIME_LIMIT, Verdict, all_of, check_loss_decreases,
+                                 check_output_shape, check_parameter_budget,
+                                 check_parameter_count, returned, run)
 
 
 def check_reshape_flatten(reshape_class: type[nn.Module],
@@ -150,17 +151,9 @@ def check_digits_design(build_model: Callable, train_model: Callable,
     held_images, held_labels = (torch.as_tensor(a) for a in load_digits_split(split))
 
     def within_budget():
-        def test():
-            torch.manual_seed(0)
-            model = returned(build_model(), nn.Module, call="build_model()")
-            count = sum(p.numel() for p in model.parameters() if p.requires_grad)
-            if count > DESIGN_PARAMETER_BUDGET:
-                # stops the check: no use training a model over the budget
-                raise NotYet(f"{count:,} parameters")
-            return True, f"{count:,} parameters"
-        return run(f"the model has at most {DESIGN_PARAMETER_BUDGET:,} parameters", "fewer or "
-                   "narrower layers; a convolution shares its weights across positions, a dense "
-                   "layer does not", test)
+        return check_parameter_budget(build_model, DESIGN_PARAMETER_BUDGET, "fewer or "
+                                      "narrower layers; a convolution shares its weights across "
+                                      "positions, a dense layer does not")
 
     def accurate():
         def test():

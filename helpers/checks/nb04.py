@@ -6,7 +6,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from helpers.checks.core import NotYet, Verdict, all_of, pair, returned, run
+from helpers.checks.core import Verdict, all_of, check_parameter_budget, pair, returned, run
 
 
 def _imbalanced_labels() -> torch.Tensor:
@@ -155,18 +155,11 @@ def check_svhn_design(build_model: Callable, train_model: Callable,
         held_images, held_labels = held_images[kept], held_labels[kept]
 
     def within_budget():
-        def test():
-            torch.manual_seed(0)
-            model = returned(build_model(), nn.Module, call="build_model()")
-            count = sum(p.numel() for p in model.parameters() if p.requires_grad)
-            if count > DESIGN_PARAMETER_BUDGET:
-                raise NotYet(f"{count:,} parameters, {count - DESIGN_PARAMETER_BUDGET:,} over")
-            return True, f"{count:,} parameters"
-        return run(f"the model has at most {DESIGN_PARAMETER_BUDGET:,} parameters", "the "
-                   "parameters of a 3x3 convolution grow with C_in x C_out, and a dense layer on a "
-                   "whole feature map holds one weight per position: count them with the formulas "
-                   "of section 4, then use fewer channels, fewer convolutions per block, or a "
-                   "global pool before the linear layer", test)
+        return check_parameter_budget(
+            build_model, DESIGN_PARAMETER_BUDGET, "the parameters of a 3x3 convolution grow with "
+            "C_in x C_out, and a dense layer on a whole feature map holds one weight per position: "
+            "count them with the formulas of section 4, then use fewer channels, fewer "
+            "convolutions per block, or a global pool before the linear layer")
 
     def accurate():
         def test():
