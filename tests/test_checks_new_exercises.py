@@ -78,7 +78,8 @@ def test_the_design_check_fails_a_model_over_budget_or_untrained(capsys):
         return nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))
     assert not checks.check_digits_design(wide, train)
     out = capsys.readouterr().out
-    assert f"at most {DESIGN_PARAMETER_BUDGET:,} parameters (19,210 parameters)" in out
+    assert (f"at most {DESIGN_PARAMETER_BUDGET:,} parameters (19,210 parameters, "
+            f"{19_210 - DESIGN_PARAMETER_BUDGET:,} over)") in out
     assert "validation error" not in out, "over the budget: not trained at all"
     assert not checks.check_digits_design(small_mlp, lambda model, images, labels: model)
     assert "NOT YET: your recipe reaches at most 6% validation error" in capsys.readouterr().out
