@@ -52,16 +52,20 @@ def defined_names(source: str) -> set[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
+def _code_trees(cells):
+    """The parsed source of each code cell that parses (a student's syntax error is skipped)."""
+    for cell in cells:
+        if cell.cell_type == "code":
+            try:
+                yield ast.parse(cell.source)
+            except SyntaxError:
+                continue
+
+
 def import_statements(cells) -> str:
     """The top-level ``import``/``from ... import`` statements of these code cells, as source."""
     lines = []
-    for cell in cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+    for tree in _code_trees(cells):
         for node in tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
                 lines.append(ast.unparse(node))
@@ -120,13 +124,7 @@ def imported_modules(notebook) -> list[str]:
     up to the last exercise (grading runs no further)."""
     graded = [i for i, c in enumerate(notebook.cells) if c.metadata.get(KEY)]
     modules = []
-    for cell in notebook.cells[: graded[-1] + 1 if graded else None]:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+    for tree in _code_trees(notebook.cells[: graded[-1] + 1 if graded else None]):
         for node in ast.walk(tree):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module] if isinstance(node, ast.ImportFrom) and node.module
