@@ -46,6 +46,7 @@ def pytest_configure(config):
     if not chosen:
         root = Path(tempfile.mkdtemp(prefix="helpers-smoke-data-"))
         os.environ["HELPERS_DATA"] = str(root)
+        config._helpers_made_data_root = root  # removed in pytest_unconfigure, by its maker only
         if getattr(config.option, "numprocesses", None):  # the main process of pytest-xdist
             (root / PENDING).touch()
             return
@@ -66,9 +67,13 @@ def pytest_unconfigure(config):
     """Exit without the interpreter's last garbage collections: with PyTorch and a few hundred
     tests' objects in memory they took 3.6 s of every run (measured: 0.4 s after ``gc.freeze()``).
     Nothing is lost: files, kernels and tmp_path are cleaned up before this, and reference counting
-    still frees what it frees."""
+    still frees what it frees. The synthetic data folder made in pytest_configure is removed here."""
     import gc
+    import shutil
 
+    made = getattr(config, "_helpers_made_data_root", None)
+    if made is not None:  # the synthetic datasets of this run (the main process made the folder)
+        shutil.rmtree(made, ignore_errors=True)
     gc.freeze()
 
 
