@@ -12,8 +12,8 @@ Colours: ``PALETTE`` is Petroff's 10-colour sequence (M. A. Petroff, "Accessible
 for Data Visualization", 2021, arXiv:2107.02270; matplotlib's ``"petroff10"`` style), chosen to
 stay distinguishable with red-green (protanopia, deuteranopia) and blue-yellow (tritanopia) colour
 blindness. matplotlib's default ``tab10`` is not: its green and red, and its blue and purple, look
-alike to many readers. Importing this module makes ``PALETTE`` matplotlib's colour cycle, so lines
-drawn without a colour get it too; sequential maps (viridis, Blues) and the diverging ``RdBu_r`` of
+alike to many readers. :func:`use_course_style` makes ``PALETTE`` matplotlib's colour cycle, so
+lines drawn without a colour get it too; sequential maps (viridis, Blues) and the diverging ``RdBu_r`` of
 the probabilities vary in lightness as well as hue and read with colour blindness.
 """
 
@@ -41,7 +41,19 @@ CLASS_COLORS = PALETTE[:2]
 #: second cue (a word, a marker, bold type), never colour alone
 MISTAKE_COLOR = PALETTE[2]
 
-plt.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
+
+
+def use_course_style() -> None:
+    """Make ``PALETTE`` matplotlib's colour cycle, so that lines drawn without a colour get it too.
+
+    A notebook calls it once, after its imports: the change to matplotlib's global settings is
+    then visible where it is made, not a side effect of an import.
+    """
+    plt.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
+
+
+# Kept until every notebook calls use_course_style() itself (then removed, with this comment).
+use_course_style()
 
 
 # --- showing a figure with its description --------------------------------------------------------
