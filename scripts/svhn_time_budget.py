@@ -36,53 +36,47 @@ from pathlib import Path
 
 import nbformat
 import scipy.io
-from nbclient import NotebookClient
 
 from helpers.data import stratified_split
 from helpers.data.svhn import is_synthetic, write_synthetic_svhn
 from helpers.recipes import svhn_budget
-from helpers.settings import CACHE_ENV, SMOKE_ENV, SVHN_ENV
+from helpers.settings import CACHE_ENV, REPO_ROOT, SMOKE_ENV, SVHN_ENV
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "04_svhn_cnn.ipynb"
-OUTPUT = ROOT / "docs" / "svhn_time_budget.json"
+try:                          # run as a script: its folder, scripts/, is on sys.path
+    from notebook_runner import cell_seconds, error_outputs, execute_notebook
+except ModuleNotFoundError:   # imported as scripts.svhn_time_budget (the tests)
+    from scripts.notebook_runner import cell_seconds, error_outputs, execute_notebook
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "04_svhn_cnn.ipynb"
+OUTPUT = REPO_ROOT / "docs" / "svhn_time_budget.json"
 OFFICIAL_SIZES = {"n_train": 73_257, "n_test": 26_032}
 VAL_FRACTION = 0.1  # the notebook's share of each class held out for validation
 
 
-def cell_seconds(cell) -> float:
-    """Seconds a cell ran, from the timestamps nbclient records in its metadata."""
-    timestamps = cell.metadata.get("execution", {})
-    start, end = timestamps.get("iopub.execute_input"), timestamps.get("shell.execute_reply")
-    if not (start and end):
-        return 0.0
-    parse = datetime.datetime.fromisoformat
-    return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+def kernel_environment(svhn_folder: Path, cache: str, smoke: bool) -> dict[str, str]:
+    """Return this process's environment plus the data, an empty run cache and the mode.
 
-
-def printed_text(nb) -> str:
-    return "".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code"
-                   for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+    The kernel gets it as a copy: this process's ``os.environ`` is left as it was.
+    """
+    return {**os.environ, SVHN_ENV: str(svhn_folder), CACHE_ENV: cache, "MPLBACKEND": "Agg",
+            SMOKE_ENV: "1" if smoke else "0"}
 
 
 def run_notebook(svhn_folder: Path, smoke: bool,
                  cell_timeout: int) -> tuple[nbformat.NotebookNode, float]:
-    """Execute notebook 04 on the files in ``svhn_folder`` in
-    a fresh kernel; returns (executed notebook, seconds)."""
+    """Execute notebook 04 on the files in ``svhn_folder`` in a fresh kernel.
+
+    Returns the executed notebook and the seconds the run took.
+    """
     nb = nbformat.read(NOTEBOOK, as_version=4)
+    partial = Path(tempfile.gettempdir()) / "svhn_time_budget.partial.ipynb"
     with tempfile.TemporaryDirectory(prefix="svhn-time-cache-") as cache:
-        # The kernel inherits this process's environment: the data, an empty cache, the mode.
-        os.environ.update({SVHN_ENV: str(svhn_folder), CACHE_ENV: cache, "MPLBACKEND": "Agg",
-                           SMOKE_ENV: "1" if smoke else "0"})
-        # immediate: a graceful shutdown adds about 2 s of waiting for the kernel to the timing
-        client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
-                                shutdown_kernel="immediate",
-                                resources={"metadata": {"path": str(NOTEBOOK.parent)}})
         started, load_before = time.perf_counter(), os.getloadavg()[0]
         try:
-            client.execute()
+            # immediate: a graceful shutdown adds about 2 s of waiting for the kernel to the timing
+            execute_notebook(nb, NOTEBOOK.parent, kernel_environment(svhn_folder, cache, smoke),
+                             cell_timeout, allow_errors=True, shutdown_kernel="immediate")
         except BaseException:  # keep the cells that ran: their times say where the time went
-            partial = Path(tempfile.gettempdir()) / "svhn_time_budget.partial.ipynb"
             nbformat.write(nb, partial)
             print(f"the run stopped; the notebook as far as it ran is in {partial}", flush=True)
             raise
@@ -90,17 +84,14 @@ def run_notebook(svhn_folder: Path, smoke: bool,
         nb.metadata["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
         errors = failed_cells(nb)
         if any(name != "ClaimFailed" for _, name in errors):
-            partial = Path(tempfile.gettempdir()) / "svhn_time_budget.partial.ipynb"
             nbformat.write(nb, partial)
             raise RuntimeError(f"cells failed: {errors}; the executed notebook is in {partial}")
         return nb, seconds
 
 
 def failed_cells(nb) -> list[tuple[int, str]]:
-    """(cell index, exception name) of every cell whose run raised."""
-    return [(index, output.get("ename", "")) for index, cell in enumerate(nb.cells)
-            if cell.cell_type == "code"
-            for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    """Return (cell index, exception name) of every cell whose run raised."""
+    return [(index, output.get("ename", "")) for index, output in error_outputs(nb)]
 
 
 #: The notebook's sections whose time is recorded on its own: a word of the heading -> the part.
@@ -109,8 +100,11 @@ TIMED_SECTIONS = {"Extra components": "ablations", "The final model": "final mod
 
 
 def sections(nb) -> list[str | None]:
-    """For each cell, the timed part its section belongs to (by the last ``## N. heading`` above
-    it), or None: the notebook carries no timing marks a student would see."""
+    """Return, for each cell, the timed part its section belongs to, or None.
+
+    The section is the last ``## N. heading`` above the cell: the notebook carries no timing marks
+    a student would see.
+    """
     current, parts = None, []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -122,15 +116,16 @@ def sections(nb) -> list[str | None]:
 
 
 def training_split_size(folder: Path) -> int:
-    """Images in the training split: the training file minus the notebook's stratified validation
-    share (labels only are read)."""
+    """Count the images in the training split, reading the labels only.
+
+    That is the training file minus the notebook's stratified validation share.
+    """
     labels = scipy.io.loadmat(folder / "train_32x32.mat", variable_names=["y"])["y"].reshape(-1)
     return len(labels) - len(stratified_split(labels % 10, VAL_FRACTION, 0)[1])
 
 
 def images_in(path: Path) -> int:
-    """How many images a ``.mat`` file holds, from its
-    header (``X`` is 32x32x3xN): no pixel is read."""
+    """Count the images a ``.mat`` file holds from its header (``X`` is 32x32x3xN) alone."""
     return next(shape[-1] for name, shape, _ in scipy.io.whosmat(path) if name == "X")
 
 

@@ -1,27 +1,28 @@
-"""scripts/svhn_time_budget.py: runs notebook 04 in
-a fresh kernel and records what each part took."""
+"""Tests of scripts/svhn_time_budget.py, which times notebook 04's parts in a fresh kernel."""
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
-from helpers.settings import CACHE_ENV, SMOKE_ENV, SVHN_ENV
+from helpers.settings import CACHE_ENV, REPO_ROOT, SMOKE_ENV, SVHN_ENV
 from scripts import svhn_time_budget
 
-ROOT = Path(__file__).resolve().parent.parent
-STORED = ROOT / "docs" / "svhn_time_budget.json"
+STORED = REPO_ROOT / "docs" / "svhn_time_budget.json"
 
 
 @pytest.mark.slow   # notebook 04 in a fresh kernel
-def test_smoke_run_records_the_whole_notebook_and_its_timed_parts(tmp_path, monkeypatch):
-    """A real run in smoke mode (tiny synthetic files): the same code path as the measurement on
-    official-sized files, minus the size. The stored measurement in docs/ is not touched. The
-    script's main() runs in this process (its kernel is a fresh one): the switches it sets for its
-    kernel are put back afterwards."""
-    for switch in (SVHN_ENV, CACHE_ENV, SMOKE_ENV, "MPLBACKEND"):
-        monkeypatch.setenv(switch, os.environ.get(switch, ""))  # restored after the test
+def test_smoke_run_records_the_whole_notebook_and_its_timed_parts(tmp_path):
+    """A real run in smoke mode times the whole notebook and its parts, and changes no switch here.
+
+    Tiny synthetic files: the same code path as the measurement on official-sized files, minus the
+    size. The stored measurement in docs/ is not touched. The script's main() runs in this process
+    (its kernel is a fresh one): the switches go to the kernel only, this process's environment is
+    left as it was.
+    """
+    switches = (SVHN_ENV, CACHE_ENV, SMOKE_ENV, "MPLBACKEND")
+    # the kernel's switches only: importing scikit-learn sets KMP_INIT_AT_FORK here, as it should
+    switches_before = {name: os.environ.get(name) for name in switches}
     output = tmp_path / "timing.json"
     stored = STORED
     before = stored.read_bytes() if stored.exists() else None
@@ -34,12 +35,23 @@ def test_smoke_run_records_the_whole_notebook_and_its_timed_parts(tmp_path, monk
         seconds for part, seconds in result["parts"].items() if part != "everything else")
     assert "smoke mode" in result["machine"] and "synthetic" in result["files"]
     assert (stored.read_bytes() if stored.exists() else None) == before
+    assert {name: os.environ.get(name) for name in switches} == switches_before
+
+
+def test_the_kernel_gets_the_switches_in_a_copy_of_the_environment(tmp_path):
+    """The data folder, the cache and the mode go into the kernel's environment, not os.environ."""
+    environment_before = dict(os.environ)
+    env = svhn_time_budget.kernel_environment(tmp_path, "/cache", smoke=True)
+    assert (env[SVHN_ENV], env[CACHE_ENV], env[SMOKE_ENV]) == (str(tmp_path), "/cache", "1")
+    assert dict(os.environ) == environment_before
 
 
 def test_stored_measurement_is_of_the_current_defaults_on_official_sized_files():
-    """docs/svhn_time_budget.json (stated in the README) is the time of the *current* CPU defaults:
-    changing the CPU budget in helpers/recipes.py without measuring again
-    (scripts/svhn_time_budget.py) fails here."""
+    """docs/svhn_time_budget.json, stated in the README, times the *current* CPU defaults.
+
+    Changing the CPU budget in helpers/recipes.py without measuring again
+    (scripts/svhn_time_budget.py) fails here.
+    """
     from helpers.recipes import svhn_budget
 
     timing = json.loads(STORED.read_text())
