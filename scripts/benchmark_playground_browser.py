@@ -38,11 +38,12 @@ from pathlib import Path
 
 from helpers.settings import REPO_ROOT, SMOKE_ENV, WIDGETS_ENV
 
-ROOT = REPO_ROOT
-NOTEBOOK = ROOT / "notebooks" / "01_2d_classifier.ipynb"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+try:                          # run as a script: its folder, scripts/, is on sys.path
+    from chromium import CHROMIUM, chromium_missing, launch_chromium
+except ModuleNotFoundError:   # imported as scripts.benchmark_playground_browser (the tests)
+    from scripts.chromium import CHROMIUM, chromium_missing, launch_chromium
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "01_2d_classifier.ipynb"
 #: control (its description in the notebook) -> how it is changed: ("keys", arrow keys alternating)
 #: on a slider, ("select", values) on a drop-down, ("click", button texts) on toggle buttons; cycled
 #: through `--changes` times
@@ -78,17 +79,6 @@ REMEMBER_FIGURE = """(selector) => {
 LABELS = """() => [...document.querySelectorAll(".widget-interact .widget-label")]
     .filter(l => l.offsetParent)
     .map(l => ({text: l.textContent, cut: l.scrollWidth > l.clientWidth + 1}))"""
-
-
-def browser_available(chromium: str = CHROMIUM) -> str | None:
-    """None when Playwright and an executable Chromium are there, else what is missing."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -e '.[browser]')"
-    if not os.access(chromium, os.X_OK):
-        return f"no Chromium at {chromium}"
-    return None
 
 
 def free_port() -> int:
@@ -220,7 +210,7 @@ def main(argv=None) -> int:
     parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--notebook", default=str(NOTEBOOK))
     args = parser.parse_args(argv)
-    missing = browser_available(args.chromium)
+    missing = chromium_missing(args.chromium)
     if missing:
         print(f"cannot run: {missing}")
         return 2
@@ -231,7 +221,7 @@ def main(argv=None) -> int:
         shutil.copy(args.notebook, folder / Path(args.notebook).name)
         started = time.perf_counter()
         with jupyterlab(folder, free_port()) as url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright, args.chromium)
             # a fresh, empty profile
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()

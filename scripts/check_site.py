@@ -26,12 +26,15 @@ import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
 from helpers.settings import REPO_ROOT
 
+try:                          # run as a script: its folder, scripts/, is on sys.path
+    from chromium import chromium_missing, launch_chromium
+except ModuleNotFoundError:   # imported as scripts.check_site (the tests)
+    from scripts.chromium import chromium_missing, launch_chromium
+
 ROOT = REPO_ROOT
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 LOADING = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"),
            ("link", "href"), ("video", "src"), ("audio", "src"), ("embed", "src")}
 SKIPPED_DIRS = ("_static", "_images", "_downloads", "_sources", "mathjax", "reveal.js")
@@ -107,17 +110,6 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@functools.cache
-def _chromium_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install -e '.[browser]')"
-    if not Path(CHROMIUM).is_file():
-        return f"no Chromium at {CHROMIUM} (Debian/Ubuntu: apt install chromium)"
-    return None
-
-
 def serve(folder: Path):
     """An HTTP server for ``folder`` on a free port of 127.0.0.1, in a daemon thread."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
@@ -161,7 +153,7 @@ def browser_problems(folder: Path, pages: list[Path] | None = None,
     problems = []
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             for page_path in pages:
                 name = page_path.relative_to(folder).as_posix()
@@ -228,7 +220,7 @@ def main(argv=None) -> int:
     problems = offline_problems(args.folder)
     print(f"offline: {len(pages)} pages in {args.folder}, {len(problems)} problems")
     if args.browser:
-        missing = _chromium_missing()
+        missing = chromium_missing()
         if missing:
             print(f"cannot run the browser check: {missing}")
             return 2

@@ -121,7 +121,7 @@ def test_benchmark_playground_browser_runs(tmp_path, capsys):
     skipped where Playwright or Chromium is missing (the `browser` extra and /usr/bin/chromium)."""
     from scripts import benchmark_playground_browser as browser
 
-    missing = browser.browser_available()
+    missing = browser.chromium_missing()
     if missing:
         pytest.skip(missing)
     status = browser.main(["--changes", "1", "--screenshot", str(tmp_path / "controls.png"),

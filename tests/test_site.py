@@ -108,8 +108,8 @@ def test_offline_check_finds_every_kind_of_breakage(tmp_path):
         assert text in problem
 
 
-needs_chromium = pytest.mark.skipif(check_site._chromium_missing() is not None,
-                                    reason=str(check_site._chromium_missing()))
+needs_chromium = pytest.mark.skipif(check_site.chromium_missing() is not None,
+                                    reason=str(check_site.chromium_missing()))
 
 
 @pytest.mark.slow
