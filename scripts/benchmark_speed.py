@@ -83,9 +83,9 @@ from helpers.data.transforms import channel_stats, normalize_images
 from helpers.models import CNN, count_parameters, mnist_best_cnn
 from helpers.recipes import (MNIST_FAST_RECIPE, SVHN_EPOCHS, SVHN_MODEL_CONFIG, SVHN_RECIPE,
                              mnist_fast_optimizer)
+from helpers.settings import REPO_ROOT as ROOT
 from helpers.stats import paired_difference
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_ACCURACY = 0.99
 
 

@@ -39,9 +39,7 @@ try:                          # run as a script: its folder, scripts/, is on sys
 except ModuleNotFoundError:   # imported as scripts.build_site (the tests)
     from scripts import check_site
 
-ROOT = REPO_ROOT
-
-SITE_CONF_DIR = ROOT / "docs" / "site"
+SITE_CONF_DIR = REPO_ROOT / "docs" / "site"
 BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
 LOCAL_BADGE = "images/colab-badge.svg"   # beside the staged notebooks; Sphinx copies it to _images/
 CODE_NOTE = ["# Exercise: your code goes here (the student copy has this cell to complete)."]
@@ -58,7 +56,7 @@ def notebook_title(notebook) -> str:
     raise ValueError("the notebook has no markdown heading to use as its title")
 
 
-def readme_summaries(readme: Path = ROOT / "README.md") -> dict[str, str]:
+def readme_summaries(readme: Path = REPO_ROOT / "README.md") -> dict[str, str]:
     """``{"01_2d_classifier.ipynb": "a linear model fails ..."}``: the README's notebook table."""
     row = re.compile(r"^\| `(\d\d_[\w-]+\.ipynb)` \| (.+?) \|\s*$", flags=re.MULTILINE)
     return dict(row.findall(readme.read_text()))
@@ -121,7 +119,7 @@ def stage(notebooks: list[Path], source: Path, solutions: bool = False) -> list[
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
         nbformat.write(site_copy(notebook, path.name, solutions), source / path.name)
-        student = ROOT / "student" / path.name
+        student = REPO_ROOT / "student" / path.name
         if not student.is_file():
             raise FileNotFoundError(f"{student} is missing: run `make student` first")
         shutil.copy(student, source / "student" / path.name)
@@ -148,8 +146,8 @@ def build(notebooks: list[Path], out: Path, source: Path, solutions: bool = Fals
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks", nargs="+", type=Path,
-                        default=sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "site")
+                        default=sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "site")
     parser.add_argument("--source", type=Path, help="the staging folder (default: OUT + '-src')")
     parser.add_argument("--solutions", action="store_true",
                         help="keep the solutions (an instructor's site)")

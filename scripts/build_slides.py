@@ -36,14 +36,12 @@ except ModuleNotFoundError:   # imported as scripts.build_slides (the tests)
     from scripts import check_site
     from scripts.build_site import BADGE_URL
 
-ROOT = REPO_ROOT
-
 REVEAL_VERSION = "5.2.1"
 # `npm view reveal.js@5.2.1 dist.integrity`
 REVEAL_INTEGRITY = ("sha512-r7//6mIM5p34hFiDMvYfXgyjXqGRta+/psd9YtytsgRlrpRzFv4"
                     "RbH76TXd2qD+7ZPZEbpBDhdRhJaFgfQ7zNQ==")
-VENDOR = ROOT / "build" / "vendor"
-TEMPLATES = ROOT / "docs" / "slides" / "templates"
+VENDOR = REPO_ROOT / "build" / "vendor"
+TEMPLATES = REPO_ROOT / "docs" / "slides" / "templates"
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 SLIDE_STARTS = ("slide", "subslide")
 
@@ -90,7 +88,7 @@ def copy_assets(out: Path) -> None:
     mathjax = Path(jupyter_server_mathjax.__file__).parent / "static"
     shutil.copytree(mathjax, out / "mathjax", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("SVG", "a11y", "*.py"))   # as docs/site/conf.py
-    shutil.copy(ROOT / "docs" / "site" / "colab-badge.svg", out / "colab-badge.svg")
+    shutil.copy(REPO_ROOT / "docs" / "site" / "colab-badge.svg", out / "colab-badge.svg")
 
 
 def deck_copy(notebook, name: str):
@@ -152,8 +150,8 @@ def build(notebooks: list[Path], out: Path) -> dict[str, int]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks", nargs="+", type=Path,
-                        default=sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
+                        default=sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "slides")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     decks = build(args.notebooks, args.out)

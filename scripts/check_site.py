@@ -34,7 +34,6 @@ try:                          # run as a script: its folder, scripts/, is on sys
 except ModuleNotFoundError:   # imported as scripts.check_site (the tests)
     from scripts.chromium import chromium_missing, launch_chromium
 
-ROOT = REPO_ROOT
 LOADING = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"),
            ("link", "href"), ("video", "src"), ("audio", "src"), ("embed", "src")}
 SKIPPED_DIRS = ("_static", "_images", "_downloads", "_sources", "mathjax", "reveal.js")
@@ -206,7 +205,7 @@ def _check_page(context, origin: str, folder: Path, name: str, timeout_ms: int) 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", type=Path, nargs="?", default=ROOT / "build" / "site")
+    parser.add_argument("folder", type=Path, nargs="?", default=REPO_ROOT / "build" / "site")
     parser.add_argument("--browser", action="store_true",
                         help="also load every page in headless Chromium")
     parser.add_argument("--screenshot", nargs=2, metavar=("PAGE", "PNG"), action="append",

@@ -29,9 +29,9 @@ from helpers.data.mnist import write_synthetic_mnist
 from helpers.data.svhn import write_synthetic_svhn
 from helpers.models import CNN, MLP
 from helpers.training import fit, load_checkpoint, save_checkpoint, seed_everything
+from helpers.settings import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-TABLE = ROOT / "docs" / "bad_inputs.md"
+TABLE = REPO_ROOT / "docs" / "bad_inputs.md"
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -221,7 +221,7 @@ def test_process_killed_mid_write_keeps_the_old_entry(tmp_path):
     cache.cached_run("run", {}, compute, folder=tmp_path)
     (entry,) = tmp_path.glob("run-*.json")
     before = entry.read_text()
-    done = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path)], cwd=REPO_ROOT,
                           timeout=60)
     assert done.returncode == -signal.SIGKILL
     # the old entry is intact; the torn temporary file is never read
@@ -365,8 +365,9 @@ print(json.dumps({k: history[k] for k in ("train_loss", "train_acc", "val_loss",
 @pytest.mark.slow   # two Pythons with PyTorch
 def test_same_seed_in_fresh_processes_gives_the_same_history():
     # side by side
-    runs = [subprocess.Popen([sys.executable, "-c", SAME_SEED], cwd=ROOT, stdout=subprocess.PIPE,
-                             text=True, env={**os.environ, "PYTHONHASHSEED": str(seed)})
+    runs = [subprocess.Popen([sys.executable, "-c", SAME_SEED], cwd=REPO_ROOT,
+                             stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": str(seed)})
             for seed in (1, 2)]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert all(run.returncode == 0 for run in runs)

@@ -6,9 +6,9 @@ maintainers")."""
 import json
 from pathlib import Path
 
+from helpers.settings import REPO_ROOT
 from scripts import colab_check
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_stored_check_is_of_the_committed_snapshot_and_passed(capsys):
@@ -57,9 +57,10 @@ def test_freeze_comparison_finds_changed_removed_and_added_packages():
 
 def test_the_colab_cell_command_is_read_from_every_notebook_and_pointed_at_the_checkout():
     commands = [colab_check.colab_install_command(json.loads(path.read_text()))
-                for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))]
+                for path in sorted((REPO_ROOT / "notebooks").glob("[0-9]*.ipynb"))]
     assert len(commands) == 5 and all(command == commands[0] for command in commands)
     assert commands[0][:4] == ["{python}", "-m", "pip", "install"]
     local = colab_check.local_install_command(commands[0], Path("/venv/bin/python"), "abc123")
-    assert local == ["/venv/bin/python"] + [f"git+file://{ROOT}@abc123" if arg.startswith("git+")
-                                            else arg for arg in commands[0][1:]]
+    assert local == ["/venv/bin/python"] + [f"git+file://{REPO_ROOT}@abc123"
+                                            if arg.startswith("git+") else arg
+                                            for arg in commands[0][1:]]

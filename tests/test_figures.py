@@ -19,9 +19,9 @@ from IPython.utils.capture import capture_output  # noqa: E402
 import helpers.settings  # noqa: E402
 from helpers import experiments, plotting  # noqa: E402
 from helpers.playground import Playground  # noqa: E402
+from helpers.settings import REPO_ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MIN_CHARACTERS, MAX_CHARACTERS = 40, 1500  # a complex figure may need several sentences
 
 # --------------------------------------------------------------------------------------------------
@@ -364,8 +364,8 @@ NOT_CVD_SAFE = re.compile(
 def test_no_colour_outside_the_palette_is_hard_coded():
     """Classes, runs and mistakes take their colours from helpers.plotting (grey, black allowed)."""
     found = [
-        f"helpers/{path.relative_to(ROOT / 'helpers')}: {match.group(0)}"
-        for path in sorted((ROOT / "helpers").rglob("*.py"))
+        f"helpers/{path.relative_to(REPO_ROOT / 'helpers')}: {match.group(0)}"
+        for path in sorted((REPO_ROOT / "helpers").rglob("*.py"))
         for match in NOT_CVD_SAFE.finditer(path.read_text())
     ]
     for path in NOTEBOOKS:

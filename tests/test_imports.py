@@ -4,7 +4,9 @@ cycle, deferred imports inside functions included."""
 import ast
 from pathlib import Path
 
-HELPERS = Path(__file__).resolve().parent.parent / "helpers"
+from helpers.settings import REPO_ROOT
+
+HELPERS = REPO_ROOT / "helpers"
 
 
 def module_name(path: Path, root: Path) -> str:

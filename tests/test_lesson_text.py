@@ -13,9 +13,10 @@ import nbformat
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-STUDENT_COPIES = sorted((ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
+from helpers.settings import REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+STUDENT_COPIES = sorted((REPO_ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
 EXCEPTIONS_DIR = Path(__file__).resolve().parent / "lesson_text"
 
 

@@ -3,11 +3,11 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers.settings import REPO_ROOT
+
 
 
 def test_ruff_finds_nothing():
@@ -17,8 +17,8 @@ def test_ruff_finds_nothing():
         pytest.fail("ruff is not installed: run `make setup` (or pip install -e '.[test]')")
     command = ["check", "--no-cache", "--output-format", "concise", "helpers", "scripts", "tests",
                "conftest.py"]
-    result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=ROOT, capture_output=True,
-                            text=True)
+    result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=REPO_ROOT,
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -26,7 +26,7 @@ def test_the_notebooks_code_passes_the_same_lint():
     """What students read is linted like the package: the code cells of notebooks/ (ruff reads
     .ipynb files itself), line length 100. The student copies are made from them."""
     command = ["check", "--no-cache", "--output-format", "concise", "notebooks"]
-    result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=ROOT, capture_output=True,
-                            text=True)
+    result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=REPO_ROOT,
+                            capture_output=True, text=True)
     assert "notebooks/01_2d_classifier.ipynb" not in result.stderr   # it did read the notebooks
     assert result.returncode == 0, result.stdout + result.stderr

@@ -17,9 +17,9 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from helpers.settings import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: Cells with this tag need a dataset that the machine storing the notebook may not have (official
 #: SVHN). `make notebooks` runs them when the data is there; otherwise they are stored unexecuted
 #: and without outputs, so that no result from other data is ever stored as if it came from the real
@@ -33,14 +33,14 @@ def requirements(lines):
 
 def pins():
     """constraints.txt as {name: Requirement}, names normalised."""
-    lines = [line for line in (ROOT / "constraints.txt").read_text().splitlines()
+    lines = [line for line in (REPO_ROOT / "constraints.txt").read_text().splitlines()
              if line and line[0] != "#"]
     return {canonicalize_name(Requirement(line).name): Requirement(line) for line in lines}
 
 
 def test_environment_yml_installs_pyproject_with_the_pins():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    environment = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
     # one source of truth: no copied list
     assert pip_section == ["-c constraints.txt", "-e .[test,lab,site]"]
@@ -49,7 +49,7 @@ def test_environment_yml_installs_pyproject_with_the_pins():
     version = python.removeprefix("python=")
     assert SpecifierSet(project["requires-python"]).contains(version + ".0")
     # made with that Python
-    assert f"Python {version}." in (ROOT / "constraints.txt").read_text().splitlines()[1]
+    assert f"Python {version}." in (REPO_ROOT / "constraints.txt").read_text().splitlines()[1]
 
 
 def test_constraints_keep_the_slow_rfc3987_syntax_import_out():
@@ -63,7 +63,7 @@ def test_constraints_keep_the_slow_rfc3987_syntax_import_out():
 
 
 def test_constraints_pin_every_requirement_within_its_range():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     pinned = pins()
     assert "dl-teaching-helpers" not in pinned
@@ -85,19 +85,19 @@ def test_constraints_pin_every_requirement_within_its_range():
 
 
 def test_make_and_ci_install_with_the_constraints():
-    makefile = (ROOT / "Makefile").read_text()
+    makefile = (REPO_ROOT / "Makefile").read_text()
     assert ("CONSTRAINTS ?= constraints.txt" in makefile
             and "$(STAMP): pyproject.toml $(CONSTRAINTS)" in makefile)
     assert "pip install $(PIP_C) -e '.[test,lab,site]'" in makefile
 
 
 def test_colab_install_cells_do_not_pull_jupyter():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     dependencies = requirements(project["dependencies"])
     assert {"jupyterlab", "ipykernel", "ipywidgets", "jupyterlab-rise"} == \
         set(requirements(extras["lab"])).difference(dependencies)
-    for path in NOTEBOOKS + sorted((ROOT / "student").glob("*.ipynb")):
+    for path in NOTEBOOKS + sorted((REPO_ROOT / "student").glob("*.ipynb")):
         install = next(c for c in nbformat.read(path, as_version=4).cells
                        if c.cell_type == "code").source
         assert "google.colab" in install and "pip" in install, path.name
@@ -106,8 +106,8 @@ def test_colab_install_cells_do_not_pull_jupyter():
 
 
 def test_ci_runs_what_the_readme_tells_users():
-    ci = (ROOT / ".ci" / "run").read_text()
-    readme = (ROOT / "README.md").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
     lines = [line.strip() for line in ci.splitlines() if line.strip()
              and not line.startswith(("#", "set ", "cd "))]
     # besides `make test`, only the system package the grading sandbox's tests need (what the README
@@ -170,10 +170,10 @@ def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_pat
     import sysconfig
 
     source, venv, work, home = (tmp_path / name for name in ("source", "venv", "work", "home"))
-    shutil.copytree(ROOT / "helpers", source / "helpers",
+    shutil.copytree(REPO_ROOT / "helpers", source / "helpers",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source)
+        shutil.copy(REPO_ROOT / name, source)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     python = venv / "bin" / "python"
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
@@ -190,7 +190,7 @@ def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_pat
                            capture_output=True, text=True, check=True, env=env, cwd=work).stdout
     assert where.startswith(site), where  # the installed copy, not the checkout
     # the kernel runs in the notebook's folder
-    shutil.copy(ROOT / "notebooks" / "01_2d_classifier.ipynb", work)
+    shutil.copy(REPO_ROOT / "notebooks" / "01_2d_classifier.ipynb", work)
     run = subprocess.run([python, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
                           "--ExecutePreprocessor.shutdown_kernel=immediate",  # no 2 s wait
                           work / "01_2d_classifier.ipynb"], env=env, cwd=work, capture_output=True,

@@ -2,13 +2,12 @@
 
 import ast
 import re
-from pathlib import Path
 
 import pytest
 
 from helpers import settings
+from helpers.settings import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def switch_reads(source: str) -> list[int]:
@@ -50,9 +49,9 @@ def test_the_scan_leaves_messages_and_named_constants_alone():
 
 
 def test_only_settings_reads_helpers_switches():
-    files = [*ROOT.glob("helpers/**/*.py"), *ROOT.glob("scripts/*.py")]
-    found = {str(path.relative_to(ROOT)): switch_reads(path.read_text()) for path in files
-             if path != ROOT / "helpers" / "settings.py"}
+    files = [*REPO_ROOT.glob("helpers/**/*.py"), *REPO_ROOT.glob("scripts/*.py")]
+    found = {str(path.relative_to(REPO_ROOT)): switch_reads(path.read_text()) for path in files
+             if path != REPO_ROOT / "helpers" / "settings.py"}
     assert len(files) > 20
     assert {path: lines for path, lines in found.items() if lines} == {}, (
         "read switches through helpers.settings' functions, set them by its names (SMOKE_ENV...)")
@@ -64,8 +63,8 @@ def test_every_switch_is_documented_in_settings_and_named_once():
     documented = set(re.findall(r"``(HELPERS_[A-Z]+)=", settings.__doc__))
     assert documented == names
     mentioned = set()
-    for path in [*ROOT.glob("helpers/**/*.py"), *ROOT.glob("scripts/*.py"), ROOT / "Makefile",
-                 ROOT / "README.md", ROOT / "conftest.py"]:
+    for path in [*REPO_ROOT.glob("helpers/**/*.py"), *REPO_ROOT.glob("scripts/*.py"),
+                 REPO_ROOT / "Makefile", REPO_ROOT / "README.md", REPO_ROOT / "conftest.py"]:
         mentioned |= set(re.findall(r"\bHELPERS_[A-Z]+\b", path.read_text()))
     assert mentioned <= names, "a switch that settings does not document: " + str(mentioned - names)
 

@@ -7,15 +7,14 @@ each kind of breakage; with Playwright and the system Chromium, every page loads
 
 import html
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
+from helpers.settings import REPO_ROOT
 from scripts import build_site, check_site
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "01_2d_classifier.ipynb"
+NOTEBOOK = REPO_ROOT / "notebooks" / "01_2d_classifier.ipynb"
 
 
 ALT = "TEST: disc and ring points, 1000 for training & 500 for validation"
@@ -72,7 +71,7 @@ def test_notebook_page_has_its_figures_downloads_and_colab_link_but_no_solution(
     assert "_images/colab-badge.svg" in page
     assert "colab.research.google.com/github/" in page and "/student/01_2d_classifier.ipynb" in page
     download = re.search(r'href="(_downloads/[^"]+/01_2d_classifier\.ipynb)"', page)
-    student = (ROOT / "student" / NOTEBOOK.name).read_bytes()
+    student = (REPO_ROOT / "student" / NOTEBOOK.name).read_bytes()
     assert download and (tiny_site / download.group(1)).read_bytes() == student
     assert "HIDDEN CHECK" not in page and "BEGIN SOLUTION" not in page
     assert (tiny_site / "_static" / "mathjax" / "MathJax.js").is_file()

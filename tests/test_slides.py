@@ -8,16 +8,15 @@ metadata says, only local scripts, style sheets and images.
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
+from helpers.settings import REPO_ROOT
 from helpers.coursework import role_of
 from scripts import build_slides
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 
 
@@ -37,7 +36,7 @@ def test_every_notebook_marks_a_deck_of_sensible_length(path):
 
 @pytest.mark.slow   # nbconvert renders the deck
 def test_deck_of_notebook_01_has_its_slides_and_loads_nothing_from_outside():
-    path = ROOT / "notebooks" / "01_2d_classifier.ipynb"
+    path = REPO_ROOT / "notebooks" / "01_2d_classifier.ipynb"
     notebook = nbformat.read(path, as_version=4)
     html = build_slides.deck_html(notebook, path.stem)
     # nbconvert opens a <section> for every slide, and one inside it for each of its subslides (the

@@ -18,11 +18,11 @@ import pytest
 
 from helpers.coursework import CODE_BEGIN, CODE_END, is_hidden_check
 from helpers.coursework.student import solution_regions
+from helpers.settings import REPO_ROOT
 from tests.test_lesson_text import exceptions
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-STUDENT_COPIES = sorted((ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+STUDENT_COPIES = sorted((REPO_ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
 
 #: A solution line shorter than this (without spaces) is too generic to count as the solution
 #: (``return x``, ``pass``, ``x = x + 1``).
@@ -68,7 +68,7 @@ def string_parts(tree: ast.AST) -> list[str]:
 
 def hints(path: Path) -> list[str]:
     """What the checks of a notebook can print: its checks module and its hidden-check cells."""
-    module = ROOT / "helpers" / "checks" / f"nb{path.name[:2]}.py"
+    module = REPO_ROOT / "helpers" / "checks" / f"nb{path.name[:2]}.py"
     found = string_parts(ast.parse(module.read_text())) if module.is_file() else []
     for cell in nbformat.read(path, as_version=4).cells:
         if is_hidden_check(cell):

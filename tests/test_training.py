@@ -290,11 +290,9 @@ def test_the_package_loop_is_notebook_01s_loop():
     have the same name and the same first four arguments, in the same order."""
     import inspect
     import json
-    from pathlib import Path
-
+    from helpers.settings import REPO_ROOT
     from helpers.training import train_one_epoch
-    notebook = json.loads((Path(__file__).resolve().parent.parent / "notebooks"
-                           / "01_2d_classifier.ipynb").read_text())
+    notebook = json.loads((REPO_ROOT / "notebooks" / "01_2d_classifier.ipynb").read_text())
     taught = next("".join(cell["source"]) for cell in notebook["cells"]
                   if "".join(cell["source"]).startswith("def train_one_epoch("))
     taught_arguments = taught.split("(", 1)[1].split(")", 1)[0].replace(" ", "").split(",")

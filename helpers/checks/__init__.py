@@ -1,5 +1,4 @@
-"""Self-checks for the exercises: each tests a student's
-object and prints a clear verdict with a hint.
+"""Self-checks for the exercises: each tests a student's object and prints a verdict with a hint.
 
 Every check prints ``PASSED: what`` or ``NOT YET: what — hint`` (one line) and returns a
 :class:`Verdict` (true or false). It does not stop the notebook on a wrong answer, a crash, a wrong
@@ -7,9 +6,15 @@ return value or a loop that never ends (:mod:`helpers.checks.core` guards the st
 except for an unfinished exercise: ``NotImplementedError`` is re-raised, so "Run all" stops at the
 first exercise left to do.
 
-``core`` holds the machinery and the generic checks (``check_output_shape``,
-``check_parameter_count``...); ``nb01`` ... ``nb05`` the checks of each notebook, built from them.
-All are available as ``checks.NAME``.
+The modules:
+
+- ``core`` -- the machinery and the generic checks (``check_output_shape``,
+  ``check_parameter_count``...);
+- ``own`` -- ``yours_or_course``: the student's code runs the experiment when it passes its check;
+- ``nb01``, ``nb02``, ``nb03``, ``nb04``, ``nb05`` -- the checks of each notebook, built from
+  ``core``.
+
+All checks are available as ``checks.NAME``.
 """
 
 from helpers.checks.core import (TIME_LIMIT, NotYet, Verdict, all_of, check_function_on_examples,

@@ -16,6 +16,8 @@ from the module itself:
 - ``tensor_loader`` -- ``TensorLoader``: batches of in-memory tensors, no per-item Python
 - ``downloads``     -- getting files onto disk: offline use, verified atomic downloads, clear errors
 - ``synthetic``     -- small stand-ins for MNIST and SVHN in their official formats, for tests
+
+``__main__`` -- ``python -m helpers.data``: regenerate the 2D data, download or check MNIST/SVHN.
 """
 
 from helpers.data import mnist, svhn
@@ -31,8 +33,10 @@ from helpers.data.transforms import (RandomShift, channel_stats, normalize_image
 
 
 def write_synthetic_datasets(root) -> None:
-    """Small synthetic MNIST and SVHN in their official formats into ``root`` (``root/MNIST/raw``,
-    ``root/SVHN``): the data of the test suite (conftest.py) and of grading
-    (helpers.coursework.grade)."""
+    """Write small synthetic MNIST and SVHN in their official formats into ``root``.
+
+    They go to ``root/MNIST/raw`` and ``root/SVHN``: the data of the test suite (conftest.py) and
+    of grading (helpers.coursework.grade).
+    """
     mnist.write_synthetic_mnist(root)
     svhn.write_synthetic_svhn(root)
