@@ -1,5 +1,4 @@
-"""Notebook 01's self-checks pass on right answers,
-fail on typical wrong ones and re-raise on stubs."""
+"""Notebook 01's self-checks pass on right answers, fail on wrong ones, re-raise on stubs."""
 
 import pytest
 import torch
@@ -120,3 +119,12 @@ def test_the_public_check_catches_a_missing_zero_grad(capsys):
     # gradients of earlier batches add up: the loss still falls on easy data, the weights differ
     assert not checks.check_train_one_epoch(no_zero_grad_train_one_epoch)
     assert "one step per batch" in capsys.readouterr().out
+
+
+def test_the_mlp_hints_teach_before_they_tell(capsys):
+    no_relu = nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16), nn.Linear(16, 1))
+    for _ in range(3):
+        assert not checks.check_mlp(no_relu)
+    out = capsys.readouterr().out
+    assert "section 3" in out   # the concept and where it is explained
+    assert "nn.ReLU()" not in out   # never the layer itself

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from helpers.checks.core import (MORE_AT_GRADING, Verdict, all_of, check_function_on_examples,
-                                 check_loss_decreases, check_nonlinear, check_output_shape,
-                                 check_parameter_count, returned, run)
+                                 check_loss_decreases, check_output_shape, returned, run)
+from helpers.models import count_parameters
 
 
 def _graded_further(verdict: Verdict) -> Verdict:
@@ -26,8 +26,7 @@ def _two_blobs(n=64):
 
 
 def check_points_dataset(dataset, expected_len: int) -> Verdict:
-    """The Dataset has ``expected_len`` items, each a
-    (2,) float point and a (1,) float 0/1 label."""
+    """The Dataset has ``expected_len`` items, each a (2,) float point and a (1,) 0/1 label."""
     def test():
         if len(dataset) != expected_len:
             return False, f"len(dataset) is {len(dataset)}"
@@ -50,8 +49,11 @@ def check_points_dataset(dataset, expected_len: int) -> Verdict:
 
 
 def _one_step_per_batch(train_one_epoch: Callable, loader) -> bool:
-    """True when one epoch of ``train_one_epoch`` (plain SGD) leaves the weights that one step per
-    batch, each on that batch's gradient alone, leaves."""
+    """Whether one epoch of ``train_one_epoch`` takes one step per batch.
+
+    True when one epoch (plain SGD) leaves the weights that one step per batch, each on that
+    batch's gradient alone, leaves.
+    """
     results = []
     for own in (True, False):
         torch.manual_seed(1)
@@ -69,8 +71,7 @@ def _one_step_per_batch(train_one_epoch: Callable, loader) -> bool:
 
 
 def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
-    """``train_one_epoch(model, loader, optimizer, loss_fn)``
-    updates the weights and lowers the loss."""
+    """``train_one_epoch(model, loader, optimizer, loss_fn)`` trains: weights change, loss falls."""
     def test():
         points, labels = _two_blobs()
         loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(points, labels),
@@ -99,14 +100,42 @@ def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
                graded_further=True)
 
 
+def _mlp_parameter_count(model: nn.Module, expected: int, formula: str) -> Verdict:
+    """The MLP has ``expected`` trainable parameters (the sizes of the exercise)."""
+    def test():
+        count = count_parameters(model)
+        return count == expected, "" if count == expected else f"it has {count}"
+    return run(f"the MLP has {expected} parameters = {formula}", "count layer by layer: a linear "
+               "layer from n_in to n_out units has n_in·n_out weights and n_out biases; compare "
+               "your layers' sizes with the ones the exercise asks for (print the model)", test)
+
+
+def _mlp_nonlinear(model: nn.Module) -> Verdict:
+    """The MLP is not an affine map: f(a) + f(b) != f(a + b) + f(0) for random a, b."""
+    def test():
+        generator = torch.Generator().manual_seed(0)
+        a, b = (torch.randn(64, 2, generator=generator) for _ in range(2))
+        model.eval()
+        with torch.no_grad():
+            outputs = [returned(model(x), call="the MLP") for x in (a, b, a + b, 0 * a)]
+        gap = (outputs[0] + outputs[1] - outputs[2] - outputs[3]).abs().max().item()
+        return gap > 1e-4, ""
+    return run("the MLP is non-linear", "your network computes a linear function of its input: "
+               "linear layers stacked directly on each other collapse into one linear layer, "
+               "whose boundary is a straight line (section 3 says what must sit between them)",
+               test, code_hint="torch.nn has the activation of section 3 as a layer of its own "
+               "(see 'Non-linear Activations' in the torch.nn documentation); an nn.Sequential "
+               "takes it like any other layer")
+
+
 def check_mlp(model: nn.Module) -> Verdict:
     """The 2-16-16-1 ReLU MLP."""
     points, labels = _two_blobs()
     return _graded_further(all_of(
         lambda: check_output_shape(model, (5, 2), (5, 1), name="the MLP"),
-        lambda: check_parameter_count(model, (2 * 16 + 16) + (16 * 16 + 16) + (16 * 1 + 1),
-                                      "(2·16 + 16) + (16·16 + 16) + (16·1 + 1)", name="the MLP"),
-        lambda: check_nonlinear(model, 2, name="the MLP"),
+        lambda: _mlp_parameter_count(model, (2 * 16 + 16) + (16 * 16 + 16) + (16 * 1 + 1),
+                                     "(2·16 + 16) + (16·16 + 16) + (16·1 + 1)"),
+        lambda: _mlp_nonlinear(model),
         lambda: check_loss_decreases(model, nn.BCEWithLogitsLoss(), points, labels, name="the MLP"),
     ))
 
@@ -119,5 +148,6 @@ def check_polar(to_polar: Callable) -> Verdict:
     return _graded_further(check_function_on_examples(
         to_polar, [(points, expected)], "to_polar", "r is the distance from the origin and φ the "
         "angle from the x-axis, in (-π, π]: check the points left of the y-axis",
-        code_hint="look up PyTorch's two-argument arctangent (torch.atan2) and the order of its "
-                  "arguments"))
+        code_hint="y / x loses the signs of x and y, so the quadrant is lost: PyTorch has a "
+                  "two-argument arctangent that takes y and x separately (search 'arctangent' in "
+                  "the torch documentation) and check which of the two it takes first"))
