@@ -33,13 +33,14 @@ PENDING = ".synthetic-data-pending"
 
 
 def pytest_configure(config):
-    """Point HELPERS_DATA at a fresh folder holding small synthetic datasets in the official
-    formats, so that the notebooks' real loading code (torchvision and helpers.data) runs in smoke
-    mode.
+    """Point HELPERS_DATA at a fresh folder of small synthetic datasets in the official formats.
+
+    The notebooks' real loading code (torchvision and helpers.data) then runs in smoke mode.
 
     Under pytest-xdist (``-n``) the main process only makes the folder: the first worker writes
     the datasets (the others wait for it), so that the main process never imports PyTorch and
-    the workers start at once. The workers inherit HELPERS_DATA from it."""
+    the workers start at once. The workers inherit HELPERS_DATA from it.
+    """
     chosen = os.environ.get("HELPERS_DATA")
     if chosen and not (Path(chosen) / PENDING).exists():
         return  # the caller chose a data root (e.g. real data), or a worker has written it
@@ -64,10 +65,13 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    """Exit without the interpreter's last garbage collections: with PyTorch and a few hundred
-    tests' objects in memory they took 3.6 s of every run (measured: 0.4 s after ``gc.freeze()``).
-    Nothing is lost: files, kernels and tmp_path are cleaned up before this, and reference counting
-    still frees what it frees. The synthetic data folder made in pytest_configure is removed here."""
+    """Remove the synthetic data folder and exit without the interpreter's last garbage collections.
+
+    With PyTorch and a few hundred tests' objects in memory those collections took 3.6 s of every
+    run (measured: 0.4 s after ``gc.freeze()``). Nothing is lost: files, kernels and tmp_path are
+    cleaned up before this, and reference counting still frees what it frees. The folder is the one
+    pytest_configure made.
+    """
     import gc
     import shutil
 
@@ -78,13 +82,16 @@ def pytest_unconfigure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark every nbval cell ``slow``; then order the tests: the notebooks' cells, then the other
-    slow tests, then the rest, each in the order collected.
+    """Mark every nbval cell ``slow``, then order the tests so that the long ones start first.
+
+    The order: the notebooks' cells, then the other slow tests, then the rest, each in the order
+    collected.
 
     ``make test`` runs them in parallel (pytest-xdist, ``-n``) with ``--dist loadscope``
     (pyproject.toml): a unit of work is a notebook (its cells run in order, in one kernel, as nbval
     needs) or a test module (its module-scoped fixtures are made once); the units go out in this
-    order, so that the long ones start first and no long test is left to run alone at the end."""
+    order, so that the long ones start first and no long test is left to run alone at the end.
+    """
     from nbval.plugin import IPyNbCell
 
     for item in items:
@@ -98,17 +105,22 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def full_epoch_counts(monkeypatch):
-    """For tests that count epochs: ``fit`` trains at most two in smoke mode, which the suite sets;
-    this test runs out of smoke mode (and without progress bars)."""
+    """Run a test out of smoke mode (and without progress bars), for tests that count epochs.
+
+    ``fit`` trains at most two epochs in smoke mode, which the suite sets.
+    """
     monkeypatch.setenv("HELPERS_SMOKE", "0")
     monkeypatch.setenv("TQDM_DISABLE", "1")
 
 
 @pytest.fixture(autouse=True)
 def _seeded_torch():
-    """Every test starts from the same random state, whatever ran before it: a model built inside a
-    test gets the same initial weights in every run and in any test order (a fresh clone once drew a
-    rare initialisation that a 30-step learning check could not bring down in time)."""
+    """Start every test from the same random state, whatever ran before it.
+
+    A model built inside a test gets the same initial weights in every run and in any test order (a
+    fresh clone once drew a rare initialisation that a 30-step learning check could not bring down
+    in time).
+    """
     import torch
 
     torch.manual_seed(0)
@@ -146,9 +158,12 @@ def _children_cpu_seconds() -> float:
 
 @pytest.fixture(autouse=True)
 def _slow_tests_are_marked(request, monkeypatch):
-    """A test that starts a kernel, Jupyter, a browser, a sandbox, a process pool, or children
-    that use more than :data:`FAST_CHILDREN_CPU_SECONDS`, must be marked ``@pytest.mark.slow``, so
-    that ``make test-fast`` stays fast; without the mark it fails here, in ``make test`` too."""
+    """Fail a test that does slow things without the ``@pytest.mark.slow`` mark.
+
+    Slow things: starting a kernel, Jupyter, a browser, a sandbox, a process pool, or children that
+    use more than :data:`FAST_CHILDREN_CPU_SECONDS`. The mark keeps ``make test-fast`` fast; without
+    it the test fails here, in ``make test`` too.
+    """
     if request.node.get_closest_marker("slow"):
         yield
         return

@@ -34,8 +34,7 @@ USER_CACHE_DIR = Path.home() / ".cache" / "dl-notebooks" / "cache"
 
 
 def _writable(folder: Path) -> bool:
-    """True when ``folder`` exists and is writable, or
-    could be created (its nearest existing parent is)."""
+    """Say whether ``folder`` is writable, or could be created (its nearest existing parent is)."""
     for candidate in (folder, *folder.parents):
         if candidate.exists():
             return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
@@ -43,9 +42,11 @@ def _writable(folder: Path) -> bool:
 
 
 def cache_dir(root: str | os.PathLike | None = None) -> Path:
-    """The cache folder of the current mode, ``.../full`` or ``.../smoke``, in ``$HELPERS_CACHE``
-    (unless ``root`` is given), else ``<data root>/cache`` when the data root is writable, else
-    :data:`USER_CACHE_DIR`."""
+    """Return the cache folder of the current mode, ``.../full`` or ``.../smoke``.
+
+    It lies in ``root`` when given, else in ``$HELPERS_CACHE``, else in ``<data root>/cache`` when
+    the data root is writable, else in :data:`USER_CACHE_DIR`.
+    """
     mode = "smoke" if smoke_mode() else "full"
     if root is None and cache_folder_override() is not None:
         return cache_folder_override() / mode
@@ -62,8 +63,7 @@ def run_key(config: dict) -> str:
 
 
 def code_fingerprint(function: Callable) -> str:
-    """A hash of ``function``'s source and of the functions
-    of its own module that it uses, transitively.
+    """Hash ``function``'s source and that of the functions of its own module it uses, transitively.
 
     Followed: names its code (and nested code: lambdas, comprehensions) looks up in its globals, and
     its closure, when they are plain functions or classes defined in the same module (a notebook's
@@ -113,8 +113,9 @@ def _write_atomically(path: Path, payload: dict) -> None:
 
 def cached_run(name: str, config: dict, compute: Callable[[], dict], recompute: bool | None = None,
                folder: str | os.PathLike | None = None, version: str | int = 0) -> dict:
-    """``compute()``'s result (a JSON-able dict) for ``config``, from the cache when it is there,
-    with ``"cached"`` True when it was loaded, False when computed.
+    """Return ``compute()``'s result for ``config``, from the cache when it is there.
+
+    The result is a JSON-able dict, with ``"cached"`` True when it was loaded, False when computed.
 
     ``name``: a readable prefix for the file name (e.g. ``"optimiser-adam"``); ``config``:
     everything that determines the run, JSON-able; ``recompute`` (default: ``$HELPERS_RECOMPUTE`` ==

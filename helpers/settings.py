@@ -132,7 +132,7 @@ def _kernel_running() -> bool:
 
 
 def frontend() -> str:
-    """Where this code runs, which decides what it may display:
+    """Say where this code runs, which decides what it may display.
 
     - ``"script"``: no Jupyter kernel (a terminal, a script, pytest): text only, no displays;
     - ``"notebook"``: a kernel whose outputs are stored or shown statically (nbconvert, nbval;
@@ -151,8 +151,10 @@ def frontend() -> str:
 
 
 def shown_path(path: str | os.PathLike) -> str:
-    """``path`` relative to the repository when it is inside it, so stored outputs show no home
-    folder."""
+    """Return ``path`` relative to the repository when it is inside it.
+
+    Stored outputs then show no home folder.
+    """
     path, repository = Path(path), REPO_DATA_DIR.parent
     if path.is_relative_to(repository):
         return str(path.relative_to(repository))
@@ -164,8 +166,7 @@ def shown_path(path: str | os.PathLike) -> str:
 
 @contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` to write; it replaces ``path`` in one step when the
-    block ends.
+    """Yield a temporary path beside ``path``; it replaces ``path`` in one step when the block ends.
 
     On an error (Ctrl-C included) it is deleted instead: ``path`` is never half-written, an older
     file stays.

@@ -53,8 +53,10 @@ def check_finite(loss: float, where: str) -> None:
 
 
 def _rng_states() -> dict:
-    """The random states of torch's generators: CPU, every CUDA device, MPS (a resume restores
-    all of them)."""
+    """Return the random states of torch's generators: CPU, every CUDA device, MPS.
+
+    A resume restores all of them.
+    """
     return {"cpu": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "mps": torch.mps.get_rng_state() if torch.backends.mps.is_available() else None}
@@ -176,8 +178,11 @@ def predict(model, loader, device=None) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def run_summary(history) -> str:
-    """One line about a finished run, its best epoch being the lowest validation loss, e.g.
-    "10 epochs in 34 s; best epoch 8 (lowest validation loss 0.041), validation accuracy 98.9%"."""
+    """Describe a finished run in one line; its best epoch is the one of lowest validation loss.
+
+    For example "10 epochs in 34 s; best epoch 8 (lowest validation loss 0.041), validation
+    accuracy 98.9%".
+    """
     if not history["epoch"]:
         return "no epoch finished"
     best = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
@@ -196,9 +201,11 @@ def new_history() -> dict:
 
 
 class RunState:
-    """What a run has so far: its history and the weights of its best epoch (the lowest
-    validation loss), with the model, optimizer and scheduler it saves to and resumes from a
-    checkpoint."""
+    """What a run has so far: its history and the weights of its best epoch.
+
+    The best epoch is the one of lowest validation loss. The state also holds the model, optimizer
+    and scheduler it saves to and resumes from a checkpoint.
+    """
 
     def __init__(self, model, optimizer, scheduler=None):
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
@@ -231,8 +238,11 @@ class RunState:
         return self.best_weights is not None
 
     def save(self, path: str | Path, config: dict | None = None) -> None:
-        """Write the checkpoint (atomically): best and last weights, optimizer and scheduler state,
-        the history, ``config`` and the random generators' states."""
+        """Write the checkpoint atomically.
+
+        It holds the best and last weights, the optimizer and scheduler state, the history,
+        ``config`` and the random generators' states.
+        """
         save_checkpoint(path, config=config or {}, history=self.history,
                         best_model=self.best_weights, last_model=self.model.state_dict(),
                         optimizer=self.optimizer.state_dict(),
@@ -240,8 +250,11 @@ class RunState:
                         epoch=self.epochs_done, rng_state=_rng_states())
 
     def resume(self, path: str | Path) -> None:
-        """Continue from the checkpoint at ``path``: the last weights, the optimizer, scheduler
-        and random states, the history and the best weights (same model and optimizer)."""
+        """Continue from the checkpoint at ``path``, into the same model and optimizer.
+
+        It restores the last weights, the optimizer, scheduler and random states, the history and
+        the best weights.
+        """
         checkpoint = load_checkpoint(path, self.model, which="last_model")
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         if self.scheduler is not None and checkpoint.get("scheduler") is not None:
@@ -254,9 +267,11 @@ class RunState:
 
 @contextmanager
 def stop_on_non_finite_loss(state: RunState):
-    """The NaN guard: a :class:`NonFiniteLossError` in the block stops training, notes where in
-    ``history["non_finite"]``, gives the model its best weights and leaves the usual causes in
-    ``state.messages`` (the run's display shows them)."""
+    """Stop training cleanly on a :class:`NonFiniteLossError` in the block: the NaN guard.
+
+    It notes where in ``history["non_finite"]``, gives the model its best weights and leaves the
+    usual causes in ``state.messages`` (the run's display shows them).
+    """
     try:
         yield
     except NonFiniteLossError as error:
@@ -271,9 +286,11 @@ def stop_on_non_finite_loss(state: RunState):
 
 @contextmanager
 def stop_on_ctrl_c(state: RunState, checkpoint_path: str | Path | None = None):
-    """Ctrl-C (KeyboardInterrupt) in the block stops training cleanly: ``history["interrupted"]``,
-    the history so far is kept, the checkpoint holds the last finished epoch (resume from it); what
-    happened goes to ``state.messages``."""
+    """Stop training cleanly on Ctrl-C (KeyboardInterrupt) in the block.
+
+    ``history["interrupted"]`` is set, the history so far is kept, the checkpoint holds the last
+    finished epoch (resume from it); what happened goes to ``state.messages``.
+    """
     try:
         yield
     except KeyboardInterrupt:
@@ -287,8 +304,10 @@ def stop_on_ctrl_c(state: RunState, checkpoint_path: str | Path | None = None):
 
 class _DisplayLine:
     """A file for tqdm that shows the bar as one notebook output updated in place (a display id).
+
     The run's summary replaces it at the end, so an executed notebook stores that line, never a
-    frozen "0%" bar."""
+    frozen "0%" bar.
+    """
 
     def __init__(self):
         from IPython.display import display
@@ -318,8 +337,10 @@ class _CountedBatches:
 
 
 class RunDisplay:
-    """What a run shows: one text bar over all batches of all epochs (it moves even when an epoch
-    takes minutes), or with ``live`` the learning curves redrawn after every epoch
+    """What a run shows: a progress bar or live learning curves, then one summary line.
+
+    The bar is one text bar over all batches of all epochs (it moves even when an epoch takes
+    minutes); with ``live``, the learning curves are redrawn after every epoch instead
     (``helpers.plotting.LiveCurves``); at the end one summary line (:func:`run_summary`).
 
     In a notebook the bar is one text line updated in place, which the summary line replaces, so
@@ -404,8 +425,7 @@ def save_checkpoint(path: str | Path, **content) -> None:
 
 def load_checkpoint(path: str | Path, model=None, which: str = "best_model",
                     map_location="cpu") -> dict:
-    """Load a checkpoint written by :func:`fit` (``torch.load(weights_only=True)``: no pickled
-    code).
+    """Load a checkpoint written by :func:`fit` with ``torch.load(weights_only=True)``: no code.
 
     If ``model`` is given, its weights are set from ``which`` (``"best_model"`` or
     ``"last_model"``).

@@ -1,5 +1,6 @@
-"""What `fit(..., live=True)` costs: one redraw of the live
-learning curves against one epoch of notebook 03's best CNN.
+"""What `fit(..., live=True)` costs: one redraw of the live curves against one epoch of training.
+
+The epoch is one of notebook 03's best CNN.
 
     HELPERS_DATA=/path/to/data .venv/bin/python scripts/benchmark_live_curves.py [--epochs 1]
 
@@ -29,8 +30,10 @@ from helpers.training import fit, seed_everything  # noqa: E402
 
 
 def redraw_seconds(history, epochs=10):
-    """Seconds of each redraw `fit` makes in an
-    `epochs`-epoch run (the history's values repeated)."""
+    """Return the seconds of each redraw `fit` makes in an `epochs`-epoch run.
+
+    The history's values are repeated to make the run.
+    """
     live, seconds = LiveCurves(), []
     for n in range(1, epochs + 1):
         shown = {key: ([value[i % len(value)] for i in range(n)] if isinstance(value, list)

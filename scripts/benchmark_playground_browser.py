@@ -1,5 +1,6 @@
-"""Notebook 01's playground in a real browser: seconds
-from a control change to the new figure, per control.
+"""Notebook 01's playground in a real browser: seconds from a control change to the new figure.
+
+One measurement per control.
 
     .venv/bin/python scripts/benchmark_playground_browser.py [--changes 5]
                                                              [--screenshot playground.png]
@@ -89,8 +90,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def jupyterlab(folder: Path, port: int):
-    """A JupyterLab server on 127.0.0.1:port serving ``folder``,
-    without token, its settings under ``folder``."""
+    """Run a JupyterLab server on 127.0.0.1:port serving ``folder``, without token.
+
+    Its settings are kept under ``folder``.
+    """
     env = {k: v for k, v in os.environ.items() if k != WIDGETS_ENV}
     env.update({SMOKE_ENV: "1"}, JUPYTER_CONFIG_DIR=str(folder / ".jupyter"),
                JUPYTERLAB_SETTINGS_DIR=str(folder / ".lab-settings"),
@@ -135,8 +138,7 @@ def jupyterlab(folder: Path, port: int):
 
 
 def run_all_cells(page, url: str, name: str, timeout_s: float):
-    """Open notebook ``name``, wait for its kernel, run
-    all cells, wait for the playground's first figure."""
+    """Open notebook ``name``, run all its cells and wait for the playground's first figure."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     # JupyterLab loads slowly on a busy machine

@@ -1,5 +1,4 @@
-"""Coursework tooling from the command line: student
-copies of the notebooks, and the course repository URL.
+"""Coursework tooling from the command line: student copies, the course repository's URL.
 
     python scripts/coursework.py student            # (re)write student/NN_*.ipynb from notebooks/
                                                     # (make student)

@@ -1,5 +1,6 @@
-"""Which MLP recipe for notebook 02's 8x8 digits? Chosen
-by blocked cross-validation, never by the test set.
+"""Which MLP recipe for notebook 02's 8x8 digits? Chosen by blocked cross-validation.
+
+Never by the test set.
 
     # all recipes, 4 blocks x 2 seeds (~18 min)
     .venv/bin/python scripts/digits_mlp_selection.py
@@ -67,14 +68,15 @@ PATIENCE, MAX_EPOCHS, BATCH_SIZE = (1, 2, 256) if smoke_mode() else (30, 300, 32
 
 
 def make_mlp() -> nn.Module:
-    """(N, 64) pixels -> (N, 10) log-probabilities: the MLP of
-    notebook 02 (the same layers, made in the same order)."""
+    """Make notebook 02's MLP: (N, 64) pixels -> (N, 10) log-probabilities.
+
+    The same layers, made in the same order.
+    """
     return nn.Sequential(MLP([64, 256, 256, 10], dropout=0.3), nn.LogSoftmax(dim=1))
 
 
 def train_mlp(train_xy, val_xy, seed: int, augment, refit: bool = False) -> nn.Module:
-    """One MLP trained with early stopping on ``val_xy``;
-    returns it with its best weights, in eval mode.
+    """Train one MLP with early stopping on ``val_xy``; return it, best weights, in eval mode.
 
     refit: then train a fresh MLP from the same seed on ``train_xy`` and ``val_xy`` together for the
     best number of epochs found (no early stopping: nothing is left to stop on), and return that
@@ -99,8 +101,10 @@ def train_mlp(train_xy, val_xy, seed: int, augment, refit: bool = False) -> nn.M
 
 
 def recipe_error(recipe: str, train_xy, val_xy, eval_xy, seed: int, refit: bool = False) -> float:
-    """Classification error on ``eval_xy`` of the recipe's
-    model(s); an ensemble averages probabilities."""
+    """Return the classification error of the recipe's model(s) on ``eval_xy``.
+
+    An ensemble averages probabilities.
+    """
     n_models, augment = RECIPES[recipe]
     models = [train_mlp(train_xy, val_xy, seed * 100 + k, augment, refit) for k in range(n_models)]
     pixels, labels = eval_xy
@@ -110,8 +114,10 @@ def recipe_error(recipe: str, train_xy, val_xy, eval_xy, seed: int, refit: bool 
 
 
 def non_test_rows():
-    """Rows 0-1349 of load_digits (training + validation
-    of notebook 02) as tensors, in stored order."""
+    """Return rows 0-1349 of load_digits as tensors, in stored order.
+
+    They are notebook 02's training and validation rows.
+    """
     parts = [load_digits_split(split) for split in ("train", "val")]
     pixels = torch.from_numpy(np.concatenate([p for p, _ in parts]))
     labels = torch.from_numpy(np.concatenate([y for _, y in parts]))

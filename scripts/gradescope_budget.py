@@ -1,6 +1,8 @@
-"""Does grading one submission fit Gradescope's default autograder machine (768 MB of memory, half a
-CPU, 10 minutes)? Measures it: run_autograder from `make gradescope`'s zip on one submission of
-notebook 01, on one core at half speed, with its peak memory.
+"""Does grading one submission fit Gradescope's default autograder machine? Measure it.
+
+The machine: 768 MB of memory, half a CPU, 10 minutes. This runs run_autograder from `make
+gradescope`'s zip on one submission of notebook 01, on one core at half speed, with its peak
+memory.
 
     python scripts/gradescope_budget.py [--limit-mb 768] [--sample correct.ipynb]
 

@@ -1,5 +1,6 @@
-"""Does notebook 04's pipeline learn real house numbers?
-Train on an SVHN sample, measure on its test file.
+"""Does notebook 04's pipeline learn real house numbers? Measure it on a sample of real SVHN.
+
+It trains on the sample's training file and measures on its test file.
 
     python scripts/svhn_sample_check.py PATH/TO/svhn-sample  # it reports timings: a quiet machine
 

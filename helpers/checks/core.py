@@ -1,7 +1,9 @@
-"""What every self-check shares: the verdict, the guarded run of the student's code (:func:`run`:
-whatever it does -- return ``None``, the wrong type or shape, raise, loop forever -- gives a
-``NOT YET`` line, never a traceback or a hang; only ``NotImplementedError`` is re-raised), and the
-generic checks."""
+"""What every self-check shares: the verdict, a guarded run of the student's code, generic checks.
+
+The guarded run is :func:`run`: whatever the student's code does -- return ``None``, the wrong
+type or shape, raise, loop forever -- gives a ``NOT YET`` line, never a traceback or a hang; only
+``NotImplementedError`` is re-raised.
+"""
 
 import copy
 import functools
@@ -67,8 +69,10 @@ GUARD: Callable | None = None
 
 
 def verdict_line(passed: bool, what: str, hint: str = "") -> str:
-    """The one format of a verdict, on screen and in the gradebook:
-    ``PASSED: what`` or ``NOT YET: what — hint``."""
+    """Format a verdict as ``PASSED: what`` or ``NOT YET: what — hint``.
+
+    The one format, on screen and in the gradebook.
+    """
     return f"PASSED: {what}" if passed else f"NOT YET: {what}" + (f" — {hint}" if hint else "")
 
 
@@ -81,8 +85,10 @@ def report(passed: bool, what: str, hint: str = "", crashed: bool = False) -> Ve
 
 
 def hint() -> None:
-    """Print the code-level hint of the last check that
-    failed (the first failure shows only words)."""
+    """Print the code-level hint of the last check that failed.
+
+    The first failure shows only words; this shows the code-level hint at once.
+    """
     if _LAST_CODE_HINT["hint"]:
         print(f"Hint for '{_LAST_CODE_HINT['what']}': {_LAST_CODE_HINT['hint']}")
     else:
@@ -90,8 +96,11 @@ def hint() -> None:
 
 
 def _hint_for(what: str, words: str, code: str) -> str:
-    """Step 1 (first failure): what is wrong, in words.
-    Step 2 (later failures): the code-level hint too."""
+    """Return the hint to show: in words at the first failure, with the code-level hint later.
+
+    Step 1 (first failure): what is wrong, in words. Step 2 (later failures): the code-level hint
+    too.
+    """
     if not code:
         return words
     tries = _FAILED_TRIES[what] = _FAILED_TRIES.get(what, 0) + 1
@@ -104,8 +113,10 @@ def _hint_for(what: str, words: str, code: str) -> str:
 
 def returned(value, kind: type | tuple[type, ...] = torch.Tensor,
              shape: Sequence[int] | None = None, call: str = "it", length: int | None = None):
-    """``value`` when it is a ``kind`` (of ``shape``, or of
-    ``length`` items); else fail the check saying why."""
+    """Return ``value`` if it is a ``kind`` of the expected shape or length; else fail the check.
+
+    ``shape`` or ``length`` (items) are checked when given; the failure says why.
+    """
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds):
         got = "None" if value is None else f"a {type(value).__name__}"
@@ -118,15 +129,19 @@ def returned(value, kind: type | tuple[type, ...] = torch.Tensor,
 
 
 def pair(value, call: str = "it"):
-    """``value`` when it is a tuple or list of two items (e.g.
-    train and validation indices); else fail the check."""
+    """Return ``value`` if it is a tuple or list of two items; else fail the check.
+
+    For example the training and validation indices of a split.
+    """
     return returned(value, (tuple, list), call=call, length=2)
 
 
 def _within_time_limit(test: Callable, seconds: float):
-    """``test()``, stopped with :class:`_TimeUp` after ``seconds``: by a timer signal on Unix's main
-    thread (it interrupts the loop), otherwise in a daemon thread that is left behind; or by the
-    grader's :data:`GUARD`."""
+    """Return ``test()``, stopped with :class:`_TimeUp` after ``seconds``.
+
+    It is stopped by a timer signal on Unix's main thread (it interrupts the loop), otherwise run in
+    a daemon thread that is left behind; or by the grader's :data:`GUARD`.
+    """
     if GUARD is not None:
         return GUARD(test, seconds)
     if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
@@ -158,16 +173,19 @@ def _within_time_limit(test: Callable, seconds: float):
 
 @functools.cache
 def _warm_up() -> None:
-    """PyTorch's first optimizer imports much of torch
-    (seconds on a busy CPU): not the student's time."""
+    """Make PyTorch's first optimizer now, so its imports are not counted in the student's time.
+
+    The first optimizer imports much of torch: seconds on a busy CPU.
+    """
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 def run(what: str, hint: str, test: Callable[[], tuple[bool, str]], seconds: float | None = None,
         code_hint: str = "", graded_further: bool = False) -> Verdict:
-    """Run ``test`` -> (passed, detail) guarded, and print its verdict; the notebook's random
-    numbers are left as they were. An exception, a hang (``seconds``, default :data:`TIME_LIMIT`) or
-    a :class:`NotYet`: one ``NOT YET``.
+    """Run ``test`` -> (passed, detail) guarded and print its verdict.
+
+    The notebook's random numbers are left as they were. An exception, a hang (``seconds``, default
+    :data:`TIME_LIMIT`) or a :class:`NotYet`: one ``NOT YET``.
 
     ``hint`` says in words what to look at; ``code_hint`` (the code-level one) is shown only from
     the second failed try on, or by :func:`hint`. ``graded_further``: grading runs a stricter hidden
@@ -209,8 +227,7 @@ def _run(what, hint, test, seconds, code_hint) -> Verdict:
 
 
 def all_of(*checks: Callable[[], Verdict]) -> Verdict:
-    """Run the parts of a check in order (each prints its
-    line); stop after one whose code crashed or hung."""
+    """Run the parts of a check in order, each printing its line, until one crashes or hangs."""
     verdicts = []
     for check in checks:
         verdicts.append(check())
@@ -229,8 +246,10 @@ def _model(model, name: str) -> nn.Module:
 
 def check_output_shape(model, input_shape: Sequence[int], expected: Sequence[int], name="the model",
                        hint="") -> Verdict:
-    """``model(torch.zeros(input_shape))`` has shape ``expected``.
-    ``model``: a module or a function making one."""
+    """Check that ``model(torch.zeros(input_shape))`` has shape ``expected``.
+
+    ``model``: a module or a function making one.
+    """
     def test():
         built = _model(model, name).eval()
         with torch.no_grad():
@@ -241,8 +260,7 @@ def check_output_shape(model, input_shape: Sequence[int], expected: Sequence[int
 
 
 def check_parameter_count(model, expected: int, formula: str = "", name="the model") -> Verdict:
-    """The number of trainable parameters of ``model``
-    equals ``expected`` (e.g. from the layer formula)."""
+    """Check that ``model`` has ``expected`` trainable parameters (e.g. from the layer formula)."""
     def test():
         count = count_parameters(_model(model, name))
         return count == expected, "" if count == expected else f"it has {count}"
@@ -252,8 +270,11 @@ def check_parameter_count(model, expected: int, formula: str = "", name="the mod
 
 def check_parameter_budget(build_model: Callable[[], nn.Module], budget: int,
                            hint: str) -> Verdict:
-    """``build_model()`` returns a fresh model with at most ``budget`` trainable parameters (a
-    design exercise's first part; over the budget it stops the check: no use training it)."""
+    """Check that ``build_model()`` returns a fresh model with at most ``budget`` parameters.
+
+    Trainable parameters: a design exercise's first part. Over the budget it stops the check: no
+    use training it.
+    """
     def test():
         torch.manual_seed(0)
         model = returned(build_model(), nn.Module, call="build_model()")
@@ -295,8 +316,9 @@ def check_nonlinear(model, in_features: int, name="the model") -> Verdict:
 def check_loss_decreases(model, loss_fn, inputs: torch.Tensor, targets: torch.Tensor,
                          steps: int = 30, lr: float = 0.01, factor: float = 0.5,
                          name="the model") -> Verdict:
-    """A few Adam steps on one small, easy batch bring the
-    loss below ``factor`` × its first value (on a copy).
+    """Check that a few Adam steps on one small batch bring the loss below ``factor`` × its first.
+
+    The batch is an easy one; the steps are taken on a copy of the model.
 
     A model that can fit anything overfits one small batch quickly; one that cannot (its output
     squashed by an extra sigmoid/softmax, gradients that do not reach a layer) stays far above. The

@@ -32,8 +32,10 @@ def _unrecorded() -> Iterator[None]:
 
 def yours_or_course(yours: Callable, course: Callable, check: Callable | None = None,
                     name: str | None = None) -> Callable:
-    """``yours`` when it passes ``check`` (run silently: it printed its verdict in the exercise
-    cell already), else ``course``; prints one line that says which the next cells use.
+    """Return ``yours`` if it passes ``check``, else ``course``, and say which in one line.
+
+    The check runs silently: it printed its verdict in the exercise cell already. The line says
+    which function the next cells use.
 
     Args:
         yours: the function (or class) the student wrote in the exercise.

@@ -30,8 +30,7 @@ def _download(name: str) -> None:
 
 
 def _official_files_problem(name: str) -> str | None:
-    """Why the official files of ``name`` are not in the
-    data root (``None`` when they all are, verified)."""
+    """Say why the official files of ``name`` are not in the data root (None: all are, verified)."""
     if name == "mnist":
         from helpers.data.mnist import mnist_folder, mnist_remote_files
         folder, files = mnist_folder(), mnist_remote_files()

@@ -1,5 +1,6 @@
-"""scikit-learn's 8x8 handwritten digits (notebook 02): 1797 grey images of the digits 0-9, shipped
-inside scikit-learn (``sklearn.datasets.load_digits``: nothing to download).
+"""scikit-learn's 8x8 handwritten digits (notebook 02): 1797 grey images of the digits 0-9.
+
+They ship inside scikit-learn (``sklearn.datasets.load_digits``: nothing to download).
 
 The rows are split **in their stored order** -- no shuffle -- into train: rows 0-999 (1000 images),
 val: rows 1000-1349 (350) and test: rows 1350-1796 (447), so every run, every machine and every
@@ -43,16 +44,19 @@ def digits_rows(split: str) -> range:
 
 
 def load_digits_split(split: str) -> tuple[np.ndarray, np.ndarray]:
-    """One split of the digits as NumPy arrays, in load_digits' order: pixels (N, 64) float32 in
-    [0, 1], each row an 8x8 image read row by row, and labels (N,) int64; N is 1000 (train), 350
-    (val) or 447 (test)."""
+    """Return one split of the digits as NumPy arrays (pixels, labels), in load_digits' order.
+
+    Pixels (N, 64) float32 in [0, 1], each row an 8x8 image read row by row, and labels (N,) int64;
+    N is 1000 (train), 350 (val) or 447 (test).
+    """
     rows = digits_rows(split)
     pixels, labels = _all_digits()
     return pixels[rows.start:rows.stop].copy(), labels[rows.start:rows.stop].copy()
 
 
 class DigitsDataset(Dataset):
-    """One split (``"train"``, ``"val"`` or ``"test"``) of the 8x8 digits as a PyTorch ``Dataset``;
+    """One split (``"train"``, ``"val"`` or ``"test"``) of the 8x8 digits as a PyTorch ``Dataset``.
+
     ``limit`` keeps only its first images (smoke runs).
 
     Item i: ``(pixels, label)`` with ``pixels`` a (64,) float32 tensor in [0, 1] (reshape to
@@ -79,18 +83,23 @@ class DigitsDataset(Dataset):
         return self.pixels[i], self.labels[i]
 
     def describe(self) -> str:
-        """Where the images come from, e.g.
-        ``test set: 447 images of scikit-learn load_digits (rows 1350-1796)``."""
+        """Say where the images come from.
+
+        For example ``test set: 447 images of scikit-learn load_digits (rows 1350-1796)``.
+        """
         name = {"train": "training", "val": "validation", "test": "test"}[self.split]
         return (f"{name} set: {len(self)} images of {DIGITS_SOURCE} "
                 f"(rows {self.rows.start}-{self.rows.stop - 1})")
 
 
 def digits_loaders(batch_size: int = 32, limit: int | None = None) -> dict[str, DataLoader]:
-    """``{"train", "val", "test"}`` -> DataLoader over :class:`DigitsDataset` (``limit`` passed to
-    each), giving batches of (B, 64) float32 pixels and (B,) int64 labels. Only the training loader
-    shuffles, ``batch_size`` at a time, with PyTorch's global generator (seed it first, e.g. with
-    ``helpers.training.seed_everything``); validation and test come in one batch each, in order."""
+    """Return a DataLoader over :class:`DigitsDataset` for each split: train, val and test.
+
+    ``limit`` is passed to each; batches are (B, 64) float32 pixels and (B,) int64 labels. Only the
+    training loader shuffles, ``batch_size`` at a time, with PyTorch's global generator (seed it
+    first, e.g. with ``helpers.training.seed_everything``); validation and test come in one batch
+    each, in order.
+    """
     datasets = {split: DigitsDataset(split, limit) for split in DIGITS_SPLITS}
     return {split: DataLoader(dataset, batch_size=batch_size if split == "train" else len(dataset),
                               shuffle=split == "train")

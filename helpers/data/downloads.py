@@ -27,8 +27,7 @@ TIMEOUT_S = 20
 
 
 def looks_like_html(path: str | os.PathLike) -> bool:
-    """True when the file starts like a web page (a login,
-    captive-portal or error page saved under a data name)."""
+    """Say whether the file starts like a web page (a login or error page saved as data)."""
     with open(path, "rb") as file:
         head = file.read(512).lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head"))
@@ -39,8 +38,11 @@ HTML_HINT = ("it is a web page (HTML), not the data: the download hit a login, p
 
 
 def download_url(url: str, root: str, filename: str | None = None, md5: str | None = None) -> None:
-    """torchvision's ``download_url``, imported on first use: torchvision takes a second to import,
-    and most notebooks (and every graded submission) never download anything."""
+    """Call torchvision's ``download_url``, imported on first use.
+
+    torchvision takes a second to import, and most notebooks (and every graded submission) never
+    download anything.
+    """
     from torchvision.datasets.utils import download_url as torchvision_download_url
 
     torchvision_download_url(url, root, filename=filename, md5=md5)
@@ -65,8 +67,10 @@ class RemoteFile:
 
 def recorded_files(folder: Path, marker: str,
                    files: list[RemoteFile]) -> tuple[list[RemoteFile], bool]:
-    """``files`` with the md5s that a synthetic writer recorded in ``folder/marker``, and True;
-    without the marker, ``files`` as they are and False."""
+    """Return ``files`` with the md5s a synthetic writer recorded in ``folder/marker``, and True.
+
+    Without the marker: ``files`` as they are, and False.
+    """
     if not (folder / marker).is_file():
         return files, False
     md5s = json.loads((folder / marker).read_text())["md5"]
@@ -84,8 +88,7 @@ def md5_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
 
 def missing_files_message(dataset: str, folder: Path, files: Sequence[RemoteFile],
                           reason: str = "") -> str:
-    """The text of :class:`DatasetNotFoundError`: what
-    is missing, where it goes, where to get it."""
+    """Return :class:`DatasetNotFoundError`'s text: what is missing, where it goes, its source."""
     return "\n".join([
         f"{dataset} is not available: these files are missing from {folder}"
         + (f" and could not be downloaded ({reason})." if reason else "."),
@@ -99,8 +102,7 @@ def missing_files_message(dataset: str, folder: Path, files: Sequence[RemoteFile
 
 
 def _download(remote: RemoteFile, folder: Path) -> None:
-    """Download ``remote`` into ``folder``, trying each
-    URL; only a verified file is ever put in place."""
+    """Download ``remote`` into ``folder``, trying each URL; only a verified file is kept."""
     folder.mkdir(parents=True, exist_ok=True)
     errors, timeout = [], socket.getdefaulttimeout()
     for url in remote.urls:
@@ -122,8 +124,9 @@ def _download(remote: RemoteFile, folder: Path) -> None:
 
 def ensure_files(dataset: str, folder: str | os.PathLike, files: Sequence[RemoteFile],
                  download: bool = True, checksum_mismatch: str = "error") -> list[Path]:
-    """Make sure every file in ``files`` is in ``folder``,
-    downloading the missing ones if allowed; return their paths.
+    """Make sure every file in ``files`` is in ``folder`` and return their paths.
+
+    The missing ones are downloaded if allowed.
 
     ``dataset`` names the data in messages (e.g. ``"MNIST"``). ``checksum_mismatch``, for a file on
     disk without the official md5: ``"error"`` raises :class:`CorruptDatasetError` (MNIST: the

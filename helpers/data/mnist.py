@@ -59,15 +59,19 @@ def is_synthetic(root: str | os.PathLike | None = None) -> bool:
 
 
 def idx_header(shape: tuple[int, ...]) -> bytes:
-    """Header of an IDX file of unsigned bytes: 0, 0, type
-    0x08, number of dims, then each dim (big-endian)."""
+    """Return the header of an IDX file of unsigned bytes for an array of ``shape``.
+
+    It is 0, 0, type 0x08, the number of dims, then each dim (big-endian).
+    """
     return bytes([0, 0, IDX_UBYTE, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
 
 
 def idx_problem(path: str | os.PathLike) -> str | None:
-    """Why the IDX file at ``path`` is unusable (``None`` when its size matches its header): the
-    header says how many bytes follow, so a truncated file (an interrupted extraction) is recognised
-    without reading it all."""
+    """Say why the IDX file at ``path`` is unusable (None when its size matches its header).
+
+    The header says how many bytes follow, so a truncated file (an interrupted extraction) is
+    recognised without reading it all.
+    """
     path = Path(path)
     size = path.stat().st_size
     with open(path, "rb") as file:
@@ -85,8 +89,7 @@ def idx_problem(path: str | os.PathLike) -> str | None:
 
 
 def _extract(gz_path: Path, target: Path) -> None:
-    """Decompress ``gz_path`` to ``target`` (:func:`atomic_write`:
-    never half-written), checking the result."""
+    """Decompress ``gz_path`` to ``target`` and check the result; never half-written."""
     try:
         with atomic_write(target) as partial:
             with open(partial, "wb") as out, gzip.open(gz_path, "rb") as compressed:
@@ -103,8 +106,9 @@ def _extract(gz_path: Path, target: Path) -> None:
 
 
 def ensure_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
-    """Make sure the four MNIST files are present, verified
-    and extracted; return their folder, ``<root>/MNIST/raw``.
+    """Make sure the four MNIST files are present, verified and extracted; return their folder.
+
+    The folder is ``<root>/MNIST/raw``.
 
     ``download``: get missing ``.gz`` files from torchvision's mirrors (never for synthetic data).
     Raises :class:`DatasetNotFoundError` (missing, not downloadable) or :class:`CorruptDatasetError`
@@ -138,9 +142,11 @@ def ensure_mnist(root: str | os.PathLike | None = None, download: bool = True) -
 
 def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
                download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """The images (N, 28, 28) uint8 0..255 (0 = background) and labels (N,) int64 of ``split``,
-    ``"train"`` (60,000 images) or ``"test"`` (10,000), read by ``torchvision.datasets.MNIST``
-    once."""
+    """Return the images and labels of ``split``, read once by ``torchvision.datasets.MNIST``.
+
+    Images (N, 28, 28) uint8 0..255 (0 = background), labels (N,) int64; ``split`` is ``"train"``
+    (60,000 images) or ``"test"`` (10,000).
+    """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     ensure_mnist(root, download)
@@ -152,8 +158,9 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
 
 @dataclass
 class MnistSplits(Splits):
-    """Normalised MNIST tensors: images (N, 1, 28, 28) float32
-    in [-1, 1], labels (N,) int64 (see :class:`Splits`).
+    """Normalised MNIST tensors: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64.
+
+    See :class:`Splits`.
 
     MNIST is small: the test set is loaded with the rest (``test_images``, ``test_labels``, or
     ``load_test()``).
@@ -184,8 +191,9 @@ class MnistSplits(Splits):
 def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float = 1 / 12,
                       per_class: int | None = None, seed: int = 0,
                       download: bool = True) -> MnistSplits:
-    """MNIST as normalised tensors: a stratified
-    validation split, optionally a class-balanced subset.
+    """Load MNIST as normalised tensors with a stratified validation split.
+
+    Optionally a class-balanced subset of the training images.
 
     ``val_fraction`` of the training file is held out (1/12: 55,000 train / 5,000 validation);
     ``per_class`` keeps only that many training images per class (600 -> 6,000), for quick
@@ -208,8 +216,9 @@ def load_mnist_splits(root: str | os.PathLike | None = None, val_fraction: float
 
 def write_synthetic_mnist(root: str | os.PathLike, n_train: int = 1200, n_test: int = 400,
                           seed: int = 0) -> Path:
-    """Write a small synthetic MNIST in the official format (gzipped IDX files) into
-    ``root/MNIST/raw``; return it.
+    """Write a small synthetic MNIST as gzipped IDX files into ``root/MNIST/raw``; return it.
+
+    The official format, as downloaded.
 
     A model learns its digit glyphs within an epoch or two, so a smoke run shows sane curves.
     """

@@ -1,6 +1,8 @@
-"""Splits shared by the datasets: stratified held-out sets, class-balanced subsets, and
-:class:`Splits` (with the :class:`Provenance` of its files), what ``load_mnist_splits`` and
-``load_svhn_splits`` both return."""
+"""Splits shared by the datasets: stratified held-out sets, class-balanced subsets, ``Splits``.
+
+:class:`Splits` (with the :class:`Provenance` of its files) is what ``load_mnist_splits`` and
+``load_svhn_splits`` both return.
+"""
 
 from __future__ import annotations
 
@@ -51,24 +53,28 @@ def balanced_subset(labels: torch.Tensor, per_class: int, seed: int = 0) -> torc
 
 
 class Provenance(Enum):
-    """Where a dataset's files come from. Every name and description of the data is derived from
-    it (:attr:`Splits.label`, :attr:`Splits.source`), so a result is never shown as another's."""
+    """Where a dataset's files come from.
+
+    Every name and description of the data is derived from it (:attr:`Splits.label`,
+    :attr:`Splits.source`), so a result is never shown as another's.
+    """
 
     OFFICIAL = "official"    # the official files, checksums verified
     SAMPLE = "sample"        # the official format, other checksums: e.g. a course's sample
     SYNTHETIC = "synthetic"  # a stand-in written by write_synthetic_mnist / write_synthetic_svhn
 
     def label(self, dataset: str) -> str:
-        """The name printed beside every number: "official SVHN", "SVHN sample" or
-        "SYNTHETIC SVHN"."""
+        """Return the name printed beside every number, e.g. "official SVHN" or "SVHN sample".
+
+        The third is "SYNTHETIC SVHN".
+        """
         return {"official": f"official {dataset}", "sample": f"{dataset} sample",
                 "synthetic": f"SYNTHETIC {dataset}"}[self.value]
 
 
 @dataclass
 class Splits:
-    """A dataset cut for training: training and validation
-    tensors from its training file, and its test set.
+    """A dataset cut for training: training and validation tensors from its training file, test set.
 
     Images (N, C, H, W) float32, normalised; labels (N,) int64. ``train_indices``/``val_indices``:
     positions of those images in the training file (disjoint, stratified by class). ``provenance``

@@ -1,5 +1,4 @@
-"""SVHN: the official ``.mat`` files into tensors once,
-a leak-free validation split, digit augmentation.
+"""SVHN: the official ``.mat`` files into tensors once, a leak-free validation split, augmentation.
 
 The files live in ``<data root>/SVHN/`` or any folder passed as ``folder=`` (e.g. a course subset):
 torchvision's ``train_32x32.mat`` (73,257 images) and ``test_32x32.mat`` (26,032; the "extra" split
@@ -42,8 +41,10 @@ IMAGE_SHAPE = (32, 32, 3)  # X is stored as (row, column, colour, image)
 
 
 def svhn_folder(root: str | os.PathLike | None = None) -> Path:
-    """Where ``train_32x32.mat`` and ``test_32x32.mat`` live:
-    ``$HELPERS_SVHN`` if set, else ``<data root>/SVHN``."""
+    """Return the folder of ``train_32x32.mat`` and ``test_32x32.mat``.
+
+    It is ``$HELPERS_SVHN`` if set, else ``<data root>/SVHN``.
+    """
     if root is None and svhn_folder_override() is not None:
         return svhn_folder_override()
     return data_root(root) / "SVHN"
@@ -73,9 +74,11 @@ def is_synthetic(folder: str | os.PathLike | None = None,
 
 def official_files_present(folder: str | os.PathLike | None = None,
                            root: str | os.PathLike | None = None) -> bool:
-    """True when both official files are in the folder and it is not a synthetic stand-in. Only
-    looks at names (no checksums, nothing read): cheap enough to decide up front whether a notebook
-    can run on SVHN at all."""
+    """Say whether both official files are in the folder and it is not a synthetic stand-in.
+
+    Only names are looked at (no checksums, nothing read): cheap enough to decide up front whether
+    a notebook can run on SVHN at all.
+    """
     path = _folder(folder, root)
     return not is_synthetic(path) and all((path / svhn_remote_file(s).filename).is_file()
                                           for s in SPLITS)
@@ -101,8 +104,9 @@ def ensure_svhn(split: str, folder: str | os.PathLike | None = None,
 
 
 def read_svhn_mat(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor]:
-    """Read one SVHN ``.mat`` file: images (N, 3, 32, 32)
-    uint8 (R, G, B), labels (N,) int64 0..9 (10 becomes 0).
+    """Read one SVHN ``.mat`` file: images (N, 3, 32, 32) uint8 (R, G, B), labels (N,) int64 0..9.
+
+    The label 10 becomes 0.
 
     :class:`CorruptDatasetError`, naming the file, when scipy cannot read it (truncated, not a .mat)
     or ``X``/``y`` are missing or have the wrong shape, dtype or label range.
@@ -159,17 +163,20 @@ class SvhnSplits(Splits):
     real_content: ClassVar[str] = "photos"
 
     def load_test(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Read the test file (the first time it is read at all), normalised with the training
-        stats: images (N, 3, 32, 32) float32, labels (N,) int64. Once, for the final evaluation,
-        after every choice is made."""
+        """Read the test file, the first time it is read at all, normalised with the training stats.
+
+        Images (N, 3, 32, 32) float32, labels (N,) int64. Once, for the final evaluation, after
+        every choice is made.
+        """
         images, labels = read_svhn_mat(self.test_path)
         self.test_loaded = True
         return normalize_images(images, self.mean, self.std), labels
 
     def summary(self) -> str:
-        """One line: ``data: SVHN sample, 4,500 train / 500 validation / 1,000 test images (...)``.
-        The test file's size comes from its header (``scipy.io.whosmat``): its pixels are not
-        read."""
+        """Describe the data in one line: ``data: SVHN sample, 4,500 train / 500 validation ...``.
+
+        The test file's size comes from its header (``scipy.io.whosmat``): its pixels are not read.
+        """
         [n_test] = [shape[-1] for name, shape, _ in scipy.io.whosmat(self.test_path)
                     if name == "X"] or [0]
         what = {Provenance.OFFICIAL: "the official split, checksums verified",
@@ -197,8 +204,9 @@ class SvhnSplits(Splits):
 
 def load_svhn_splits(folder: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
                      val_fraction: float = 0.1, seed: int = 0, download: bool = True) -> SvhnSplits:
-    """SVHN's training file split into normalised
-    train/validation tensors; the test file checked, not read.
+    """Split SVHN's training file into normalised training and validation tensors.
+
+    The test file is checked, not read.
 
     ``val_fraction``: share of each class held out for validation (at least 0.1: 7,326 of the 73,257
     official training images). Both files must be there (or downloadable) before anything is
@@ -234,8 +242,10 @@ def _provenance(folder: Path, official_checksums: bool) -> Provenance:
 def write_synthetic_svhn(root: str | os.PathLike | None = None, n_train: int = 600,
                          n_test: int = 200, seed: int = 0,
                          folder: str | os.PathLike | None = None) -> Path:
-    """Write a small synthetic SVHN in the official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1)
-    into ``folder`` or ``<root>/SVHN``; return the folder."""
+    """Write a small synthetic SVHN into ``folder`` or ``<root>/SVHN``; return the folder.
+
+    The official layout (``savemat``: ``X`` 32x32x3xN, ``y`` Nx1).
+    """
     contents = {}
     for split, n, split_seed in zip(SPLITS, (n_train, n_test), (seed, seed + 1)):
         images, labels = synthetic_svhn(n, split_seed)

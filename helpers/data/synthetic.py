@@ -1,6 +1,8 @@
-"""Small, learnable stand-ins for MNIST and SVHN images, for tests and smoke runs: the pixels, and
-the writer of a folder of files with a marker recording their checksums (loading then verifies them
-like official ones, and every description of the data says SYNTHETIC). Each dataset's own module
+"""Small, learnable stand-ins for MNIST and SVHN images, for tests and smoke runs.
+
+This module makes the pixels and writes a folder of files with a marker recording their checksums
+(loading then verifies them like official ones, and every description of the data says
+SYNTHETIC). Each dataset's own module
 writes its official format: ``helpers.data.mnist.write_synthetic_mnist``,
 ``helpers.data.svhn.write_synthetic_svhn``; this module imports neither (the data modules depend one
 way).
@@ -35,8 +37,9 @@ _GLYPHS = (
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` learnable 28x28 digit images: a 5x7 glyph
-    scaled x3, shifted up to 3 pixels, with noise.
+    """Make ``n`` learnable 28x28 digit images: a 5x7 glyph scaled x3, shifted, with noise.
+
+    The shift is up to 3 pixels.
 
     Returns:
         images (n, 28, 28) uint8 and labels (n,) uint8; labels cycle 0..9 (balanced), then shuffled.
@@ -64,8 +67,9 @@ def gzip_bytes(payload: bytes) -> bytes:
 
 def write_marked_files(folder: Path, marker: str, dataset: str, contents: dict[str, bytes],
                        **about) -> Path:
-    """Write ``contents`` (file name -> bytes) into
-    ``folder``, then ``marker`` with their md5s and ``about``.
+    """Write ``contents`` (file name -> bytes) into ``folder``, then ``marker`` with their md5s.
+
+    The marker also holds ``about``.
 
     Refuses to overwrite non-synthetic (official) files already in the folder.
     """
@@ -81,8 +85,7 @@ def write_marked_files(folder: Path, marker: str, dataset: str, contents: dict[s
 
 
 def synthetic_svhn(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` learnable 32x32 colour "house numbers": a
-    digit glyph in one colour on a background of another.
+    """Make ``n`` learnable 32x32 colour "house numbers": a glyph in one colour on another's ground.
 
     Returns:
         X (32, 32, 3, n) uint8 and y (n, 1) uint8 with 1..10 (10 = digit 0), as in the official

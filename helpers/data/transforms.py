@@ -16,8 +16,10 @@ from torch.nn import functional as F
 
 
 def polar_features(points: torch.Tensor) -> torch.Tensor:
-    """Cartesian (x, y) -> polar (r, φ): (N, 2) points ->
-    (N, 2) r = sqrt(x² + y²), φ = atan2(y, x) in (-π, π]."""
+    """Turn Cartesian (x, y) into polar (r, φ): (N, 2) points -> (N, 2).
+
+    r = sqrt(x² + y²), φ = atan2(y, x) in (-π, π].
+    """
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError("polar_features expects an (N, 2) tensor of points, got shape "
                          f"{tuple(points.shape)}")
@@ -38,8 +40,9 @@ def normalize_pixels(images: torch.Tensor) -> torch.Tensor:
 
 def channel_stats(images: torch.Tensor,
                   chunk_size: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std, (C,) float32 each, of (N,
-    C, H, W) pixels: uint8 (scaled to [0, 1]) or float.
+    """Return the per-channel mean and std, (C,) float32 each, of (N, C, H, W) pixels.
+
+    The pixels are uint8 (scaled to [0, 1]) or float.
 
     Computed in chunks (sums of x and x² in float64), so the 73,257 uint8 training images are never
     converted to float all at once.
@@ -59,8 +62,7 @@ def channel_stats(images: torch.Tensor,
 
 
 def normalize_images(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels (N, C, H, W) -> float32 (p/255 - mean[c]) / std[c],
-    as ToTensor + Normalize do."""
+    """Turn uint8 pixels (N, C, H, W) into float32 (p/255 - mean[c]) / std[c], as Normalize does."""
     return (images.float() / 255 - mean[:, None, None]) / std[:, None, None]
 
 
@@ -100,8 +102,9 @@ def random_affine(pixels: torch.Tensor, degrees: float = 20.0, scale: float = 0.
 
 
 class RandomShift:
-    """Shift every image of a batch, (N, C, H, W) -> same shape, dtype and device, by its own random
-    offset of up to ``max_shift`` pixels in each direction.
+    """Shift every image of a batch by its own random offset of up to ``max_shift`` pixels.
+
+    (N, C, H, W) -> the same shape, dtype and device; the offset is drawn in each direction.
 
     The same as torchvision's ``RandomCrop(32, padding=max_shift)``, but for a whole batch of
     tensors at once (one gather, no per-image Python), so it costs next to nothing on a CPU. Digits
