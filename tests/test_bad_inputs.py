@@ -1,5 +1,7 @@
-"""Every bad input and fault of docs/bad_inputs.md, with the behaviour it must get: a clear error
-that names the file or argument and what to do, nothing half-written left behind, nothing lost.
+"""Every bad input and fault of docs/bad_inputs.md gets the behaviour the table promises.
+
+That is a clear error that names the file or argument and what to do, nothing half-written left
+behind, nothing lost.
 
 Each row of the table names its test here (test_every_row_of_the_table_has_its_test checks that). No
 test touches the network: an "offline" download talks to a local socket that never answers.
@@ -35,8 +37,7 @@ TABLE = REPO_ROOT / "docs" / "bad_inputs.md"
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Temporary or partial files anywhere under
-    ``folder`` (what an interrupted write would leave)."""
+    """Return the temporary or partial files under ``folder``: what an interrupted write leaves."""
     return sorted(p.name for p in folder.rglob("*") if p.name.startswith(".") or "partial" in p.name
                   or p.suffix == ".tmp")
 
@@ -286,8 +287,7 @@ def test_malicious_checkpoint_runs_no_code(tmp_path):
 
 
 class Exploding:
-    """Cross-entropy that turns nan on the ``n``-th
-    training batch, like a learning rate far too high."""
+    """Cross-entropy that turns nan on the ``n``-th training batch, like a far too high rate."""
 
     def __init__(self, n):
         self.calls, self.n = 0, n

@@ -136,8 +136,7 @@ def test_unwritable_cache_returns_the_result_with_a_warning(tmp_path, monkeypatc
 
 
 def notebook_cells(source, name):
-    """Run ``source`` as IPython runs a cell: module
-    ``__main__``, its text registered in linecache."""
+    """Run ``source`` as IPython runs a cell: in module ``__main__``, its text in linecache."""
     import linecache
 
     filename = f"<cell-{name}>"

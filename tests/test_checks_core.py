@@ -1,5 +1,7 @@
-"""The checks' core: verdicts, generic checks, and the
-guard around the student's code (no traceback, no hang)."""
+"""The checks' core: verdicts, generic checks, and the guard around the student's code.
+
+The guard means no traceback and no hang.
+"""
 
 import signal
 import threading
@@ -123,9 +125,11 @@ def test_an_unfinished_exercise_still_stops_the_notebook(capsys):
 
 
 def test_hints_come_in_two_steps_words_first_then_code(capsys):
-    """The first failure says what is wrong in words; the code-level hint comes with a later failed
-    try or on request (checks.hint()), so no student is handed the answer's code after one wrong
-    try."""
+    """The first failure says what is wrong in words; the code-level hint comes later.
+
+    It comes with a later failed try or on request (checks.hint()), so no student is handed the
+    answer's code after one wrong try.
+    """
     from helpers import checks
 
     def failing():

@@ -1,6 +1,9 @@
-"""The two exercises that ask for more than one function: the confusion matrix (notebook 03) and the
-open design exercise on the 8x8 digits (notebook 02). Each check passes the reference answer and
-fails the classic wrong ones with a message that says what is wrong."""
+"""The two exercises that ask for more than one function, and their checks.
+
+They are the confusion matrix (notebook 03) and the open design exercise on the 8x8 digits
+(notebook 02). Each check passes the reference answer and fails the classic wrong ones with a
+message that says what is wrong.
+"""
 
 import pytest
 import torch

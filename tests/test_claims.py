@@ -1,5 +1,8 @@
-"""helpers.claims: a false claim stops the storing run (make notebooks), is shown as not supported
-in anyone else's run and unchecked in a smoke run; comparative claims carry their test."""
+"""helpers.claims: a false claim stops the storing run and is shown as not supported elsewhere.
+
+The storing run is make notebooks; in anyone else's run a false claim is shown as not supported,
+and in a smoke run it is unchecked; comparative claims carry their test.
+"""
 
 import numpy as np
 import pytest

@@ -1,7 +1,9 @@
-"""scripts/colab_check.py: the stored Colab check (docs/colab_check.json) is of the committed
-snapshot of Colab's versions (colab/constraints-colab.txt) and passed. No venv here: the check
-itself takes minutes and downloads gigabytes; after changing the snapshot, rerun it (README, "For
-maintainers")."""
+"""scripts/colab_check.py: the stored Colab check is of the committed snapshot, and it passed.
+
+The check is docs/colab_check.json, the snapshot of Colab's versions colab/constraints-colab.txt.
+No venv here: the check itself takes minutes and downloads gigabytes; after changing the snapshot,
+rerun it (README, "For maintainers").
+"""
 
 import json
 from pathlib import Path
@@ -26,8 +28,10 @@ def test_snapshot_pins_the_issues_colab_versions():
 
 
 def test_a_changed_snapshot_or_a_failed_run_is_a_problem():
-    """The verification can fail: another pinned version, a new package, a changed package, a
-    failed notebook, a new notebook."""
+    """The verification fails on any change: a pin, a package, a failed or a new notebook.
+
+    Another pinned version, a new package, a changed package, a failed notebook, a new notebook.
+    """
     result = json.loads(colab_check.RESULT.read_text())
     pins, python = colab_check.read_snapshot()
     names = colab_check.notebook_names()

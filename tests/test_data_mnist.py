@@ -1,5 +1,4 @@
-"""MNIST loading (helpers.data.mnist) and TensorLoader,
-on synthetic files in the official IDX format.
+"""MNIST loading (helpers.data.mnist) and TensorLoader, on synthetic files in the IDX format.
 
 The real loading path runs: torchvision.datasets.MNIST reads the IDX files that
 write_synthetic_mnist writes into a temporary data root. The network is never touched: torchvision's

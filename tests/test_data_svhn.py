@@ -1,5 +1,7 @@
-"""SVHN (notebook 04): the real .mat loading path on synthetic files, clear errors, a leak-free
-split, training-only statistics, digit augmentation, and an interrupted-and-resumed training run.
+"""SVHN (notebook 04): the real .mat loading path on synthetic files, and what it promises.
+
+Clear errors, a leak-free split, training-only statistics, digit augmentation, and an
+interrupted-and-resumed training run.
 
 The network is never touched: torchvision's download_url is replaced by a function that fails like
 an offline machine, and every file is written into a temporary folder.
@@ -28,8 +30,7 @@ N_TRAIN, N_TEST = 400, 120
 
 
 def load_svhn(split, root):
-    """One split's file as notebook 04's loader reads
-    it: images (N, 3, 32, 32) uint8, labels (N,)."""
+    """Read one split's file as notebook 04's loader does: images (N, 3, 32, 32) uint8, labels."""
     path, _ = svhn.ensure_svhn(split, root=root)
     return svhn.read_svhn_mat(path)
 
@@ -116,8 +117,10 @@ def test_structural_problems_name_the_file(tmp_path, content, problem):
 
 
 def test_non_official_checksum_is_a_warning_and_the_data_is_not_called_official(root, tmp_path):
-    """ensure_svhn warns; load_svhn_splits instead names the data "SVHN sample" in everything it
-    describes (a warning would store this machine's paths in a notebook)."""
+    """ensure_svhn warns; load_svhn_splits names the data "SVHN sample" in all it describes.
+
+    A warning would store this machine's paths in a notebook.
+    """
     folder = copy_without_marker(root, tmp_path / "course-subset")
     with pytest.warns(UserWarning, match="official checksum") as caught:
         svhn.ensure_svhn("train", folder)
@@ -175,8 +178,7 @@ def test_label_source_and_summary_come_from_the_provenance(root):
 
 
 def test_helpers_svhn_points_at_another_folder(root, tmp_path, monkeypatch):
-    """make notebooks sets HELPERS_SVHN to the course's
-    sample when the official files are absent."""
+    """Without the official files, make notebooks points HELPERS_SVHN at the course's sample."""
     folder = copy_without_marker(root, tmp_path / "svhn-sample")
     monkeypatch.setenv("HELPERS_SVHN", str(folder))
     # an explicit root wins
@@ -351,8 +353,7 @@ def test_random_shift_as_batch_transform_keeps_images_with_their_labels(root):
 
 
 def svhn_run(splits, checkpoint_path, batch_transform, resume=False, epochs=3):
-    """Notebook 04's recipe, shrunk: BN + dropout CNN,
-    AdamW + cosine schedule, shifts, best checkpoint."""
+    """Train notebook 04's recipe, shrunk: BN + dropout CNN, AdamW + cosine, shifts, best kept."""
     seed_everything(0)
     model = CNN([6, 12], in_channels=3, batch_norm=True, dropout=0.3)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=5e-4)

@@ -1,7 +1,7 @@
-"""ensure_files: files on disk are used offline,
-downloads are verified and atomic, errors are clear.
+"""ensure_files: files on disk are used offline, downloads are verified and atomic, errors clear.
 
-The network is never touched: torchvision's download_url is replaced by fakes."""
+The network is never touched: torchvision's download_url is replaced by fakes.
+"""
 
 import hashlib
 from pathlib import Path

@@ -57,8 +57,11 @@ def sentences(text: str) -> list[str]:
 
 
 def unbound_result_sentences(path: Path) -> list[str]:
-    """Sentences of the markdown and hand-written leads that state an outcome next to a model or
-    a number and are not listed as facts that hold on any run."""
+    """Return the sentences that state an outcome and are not listed as facts of any run.
+
+    Sentences of the markdown and hand-written leads that state an outcome next to a model or a
+    number.
+    """
     notebook = nbformat.read(path, as_version=4)
     facts = exceptions(path, "facts")
     texts = []

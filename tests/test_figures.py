@@ -1,6 +1,8 @@
-"""Figures everyone can read: every stored figure carries a description computed from its data
-(the image's alt text); helpers.plotting's description builders and show(); a colour-blind-safe
-palette."""
+"""Figures everyone can read: every stored figure carries a description computed from its data.
+
+The description is the image's alt text. Also helpers.plotting's description builders and show(),
+and a colour-blind-safe palette.
+"""
 
 import re
 from pathlib import Path
@@ -29,9 +31,12 @@ MIN_CHARACTERS, MAX_CHARACTERS = 40, 1500  # a complex figure may need several s
 
 
 def undescribed_figures(path: Path) -> list[str]:
-    """Every stored image/png output of ``path`` without a usable description: none, too short or
-    too long, no number in it (so not computed from the data), matplotlib's "<Figure size ...>",
-    a plain-text form other than the description, or the same text as another figure."""
+    """Return every stored image/png output of ``path`` without a usable description.
+
+    Unusable: none, too short or too long, no number in it (so not computed from the data),
+    matplotlib's "<Figure size ...>", a plain-text form other than the description, or the same
+    text as another figure.
+    """
     notebook = nbformat.read(path, as_version=4)
     problems, seen = [], {}
     for index, cell in enumerate(notebook.cells):
@@ -110,8 +115,10 @@ def test_the_stored_figure_check_can_fail(tmp_path):
 
 @pytest.fixture
 def shell(monkeypatch):
-    """An IPython shell for the test (display() publishes to it), taken for a notebook kernel;
-    removed afterwards, so that the other tests run headless again."""
+    """Give the test an IPython shell, taken for a notebook kernel; display() publishes to it.
+
+    It is removed afterwards, so that the other tests run headless again.
+    """
     monkeypatch.setattr(helpers.settings, "_kernel_running", lambda: True)
     instance = InteractiveShell.instance()
     yield instance

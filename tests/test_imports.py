@@ -1,5 +1,4 @@
-"""The modules of `helpers` depend one way: no import
-cycle, deferred imports inside functions included."""
+"""The modules of `helpers` depend one way: no import cycle, deferred imports included."""
 
 import ast
 from pathlib import Path
@@ -15,8 +14,10 @@ def module_name(path: Path, root: Path) -> str:
 
 
 def import_graph(root: Path = HELPERS) -> dict[str, set[str]]:
-    """{module: the helpers modules it imports anywhere in
-    its source} (``from pkg import sub`` counts as sub)."""
+    """Return {module: the helpers modules it imports anywhere in its source}.
+
+    ``from pkg import sub`` counts as importing sub.
+    """
     modules = {module_name(p, root): p for p in root.rglob("*.py")}
     graph = {}
     for name, path in modules.items():

@@ -1,6 +1,7 @@
-"""The notebooks as a student reads them: every number in the text comes from the run shown beside
-it, no conclusion's claim failed, no project talk (targets, tests, CI, machines, cache), short code
-cells.
+"""The notebooks as a student reads them: the text agrees with the run, and it is the lesson.
+
+Every number in the text comes from the run shown beside it, no conclusion's claim failed, no
+project talk (targets, tests, CI, machines, cache), short code cells.
 
 Deliberate exceptions live in tests/lesson_text/<notebook>.yaml, each with the reason it may stay.
 """
@@ -21,8 +22,10 @@ EXCEPTIONS_DIR = Path(__file__).resolve().parent / "lesson_text"
 
 
 def exceptions(path: Path, kind: str) -> dict:
-    """``kind`` section ({text: reason}) of the notebook's
-    exceptions file (student copies share it)."""
+    """Return the ``kind`` section ({text: reason}) of the notebook's exceptions file.
+
+    Student copies share their notebook's file.
+    """
     file = EXCEPTIONS_DIR / f"{path.stem}.yaml"
     data = yaml.safe_load(file.read_text()) if file.is_file() else None
     return (data or {}).get(kind) or {}
@@ -90,10 +93,12 @@ def typed_numbers(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_number_in_the_text_is_printed_by_the_run(path):
-    """A count, an epoch, a loss, a ratio, a time or a percentage in the markdown must be printed by
-    an output of the same notebook, so the text cannot disagree with the run; settings and facts
-    that hold on any run are listed (as the phrase that holds them) in
-    tests/lesson_text/<notebook>.yaml."""
+    """Every number in the markdown is printed by an output of the same notebook.
+
+    A count, an epoch, a loss, a ratio, a time or a percentage, so the text cannot disagree with
+    the run; settings and facts that hold on any run are listed (as the phrase that holds them) in
+    tests/lesson_text/<notebook>.yaml.
+    """
     typed = typed_numbers(path)
     assert not typed, (f"{path.name}: numbers in the text that no output prints "
                        "(print them from the results, say it without the number, or list the "
@@ -119,8 +124,10 @@ def test_the_number_check_can_fail(tmp_path):
 
 
 def helpers_record(output) -> dict:
-    """The helpers.claims record of an output: IPython stores
-    a ``_repr_markdown_``'s metadata under its MIME type."""
+    """Return the helpers.claims record of an output.
+
+    IPython stores a ``_repr_markdown_``'s metadata under its MIME type.
+    """
     metadata = output.get("metadata", {})
     return metadata.get("helpers") or metadata.get("text/markdown", {}).get("helpers") or {}
 
@@ -133,8 +140,11 @@ def claim_records(cell):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_stored_claim_failed(path):
-    """helpers.claims stops a full run at a false claim; a stored ✗ or ClaimFailed means a smoke run
-    or a hand-edited output was stored."""
+    """No stored output shows a failed claim: full runs stop at one, so it was a smoke run's.
+
+    helpers.claims stops a full run at a false claim; a stored ✗ or ClaimFailed means a smoke run
+    or a hand-edited output was stored.
+    """
     notebook = nbformat.read(path, as_version=4)
     failed = [f"cell {i}: {record['claim']}" for i, cell in enumerate(notebook.cells)
               for record in claim_records(cell) if not record["holds"]]
@@ -145,8 +155,7 @@ def test_no_stored_claim_failed(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_claim_shown_has_its_record(path):
-    """A ✓ in a stored output comes from helpers.claims
-    (whose output carries the record), not typed text."""
+    """A ✓ in a stored output comes from helpers.claims (its output carries the record)."""
     notebook = nbformat.read(path, as_version=4)
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
@@ -235,8 +244,10 @@ def code_cell_lengths(path: Path) -> list[int]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_code_cells_are_short(path):
-    """What a student reads in a code cell is the lesson: no cell over 40 lines, the median at most
-    10; plumbing belongs in helpers."""
+    """Code cells are short: none over 40 lines, the median at most 10.
+
+    What a student reads in a code cell is the lesson; plumbing belongs in helpers.
+    """
     lengths = code_cell_lengths(path)
     assert max(lengths) <= MAX_LINES, (f"{path.name}: a code cell of {max(lengths)} lines "
                                        f"(at most {MAX_LINES})")

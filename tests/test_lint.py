@@ -1,5 +1,4 @@
-"""The code passes the linter configured in pyproject.toml
-([tool.ruff]), so `make test` lints too."""
+"""The code passes the linter configured in pyproject.toml ([tool.ruff]): `make test` lints too."""
 
 import subprocess
 import sys
@@ -23,8 +22,10 @@ def test_ruff_finds_nothing():
 
 
 def test_the_notebooks_code_passes_the_same_lint():
-    """What students read is linted like the package: the code cells of notebooks/ (ruff reads
-    .ipynb files itself), line length 100. The student copies are made from them."""
+    """What students read is linted like the package: the code cells of notebooks/.
+
+    ruff reads .ipynb files itself; line length 100. The student copies are made from them.
+    """
     command = ["check", "--no-cache", "--output-format", "concise", "notebooks"]
     result = subprocess.run([sys.executable, "-m", "ruff", *command], cwd=REPO_ROOT,
                             capture_output=True, text=True)

@@ -1,5 +1,4 @@
-"""Notebook 01's playground, headless: the data, the
-training function and the figure behind the widgets."""
+"""Notebook 01's playground, headless: the data, the training and the figure behind the widgets."""
 
 import matplotlib
 
@@ -98,8 +97,10 @@ def test_the_playground_redraws_one_figure():
 
 
 def playground_cells_of_notebook_01(folder):
-    """Notebook 01's parameter cell and its playground cell, as they are, in a notebook of their
-    own: what the browser test needs, without running the whole lesson in JupyterLab (6 s less)."""
+    """Write notebook 01's parameter and playground cells, as they are, into a notebook alone.
+
+    That is what the browser test needs, without running the whole lesson in JupyterLab (6 s less).
+    """
     import nbformat
 
     from scripts.benchmark_playground_browser import NOTEBOOK
@@ -117,8 +118,11 @@ def playground_cells_of_notebook_01(folder):
 
 @pytest.mark.slow   # JupyterLab and Chromium
 def test_benchmark_playground_browser_runs(tmp_path, capsys):
-    """JupyterLab and headless Chromium, one change per control, on notebook 01's playground cell;
-    skipped where Playwright or Chromium is missing (the `browser` extra and /usr/bin/chromium)."""
+    """The browser benchmark runs: JupyterLab and headless Chromium, one change per control.
+
+    On notebook 01's playground cell; skipped where Playwright or Chromium is missing (the
+    `browser` extra and /usr/bin/chromium).
+    """
     from scripts import benchmark_playground_browser as browser
 
     missing = browser.chromium_missing()

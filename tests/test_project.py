@@ -1,5 +1,8 @@
-"""Checks on the project's files: the two dependency lists agree, and the committed notebooks are
-stored executed, without errors, with the smoke switch visible in their first code cell."""
+"""Checks on the project's files: dependency lists that agree, notebooks stored as executed.
+
+The two dependency lists agree, and the committed notebooks are stored executed, without errors,
+with the smoke switch visible in their first code cell.
+"""
 
 import os
 import re
@@ -53,9 +56,11 @@ def test_environment_yml_installs_pyproject_with_the_pins():
 
 
 def test_constraints_keep_the_slow_rfc3987_syntax_import_out():
-    """jsonschema 4.25+ imports rfc3987-syntax, which takes 0.9 s to import, in every process
-    that imports nbformat (pytest, its workers, the grader, nbconvert, Jupyter): about 15 CPU
-    seconds of `make test` (jsonschema#1428). The pins keep jsonschema below it."""
+    """The pins keep jsonschema below 4.25, whose rfc3987-syntax import takes 0.9 s.
+
+    jsonschema 4.25+ imports it in every process that imports nbformat (pytest, its workers, the
+    grader, nbconvert, Jupyter): about 15 CPU seconds of `make test` (jsonschema#1428).
+    """
     pinned = pins()
     assert "rfc3987-syntax" not in pinned
     [pin] = pinned["jsonschema"].specifier
@@ -143,8 +148,11 @@ def test_notebook_is_stored_executed_without_errors(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_was_stored_by_make_notebooks_in_full_mode(path):
-    """Every claim record says it was checked (HELPERS_STRICT=1 in full mode: `make notebooks`),
-    so the stored outputs are not a smoke run's or an unchecked run's."""
+    """Every claim record says it was checked: the outputs come from `make notebooks`.
+
+    That is HELPERS_STRICT=1 in full mode, so the stored outputs are not a smoke run's or an
+    unchecked run's.
+    """
     from tests.test_lesson_text import claim_records
 
     notebook = nbformat.read(path, as_version=4)
@@ -159,11 +167,13 @@ def test_notebook_was_stored_by_make_notebooks_in_full_mode(path):
 
 @pytest.mark.slow   # a venv, pip, a kernel
 def test_install_without_a_checkout_runs_notebook_01_from_another_folder(tmp_path):
-    """As in Colab: `pip install` of the repository (no checkout on sys.path, no data/ folder), then
-    notebook 01 run from elsewhere. Cheap: a fresh venv sees this environment's site-packages
-    through a .pth path line (whose own .pth files, the editable install among them, are not
-    processed), so only `helpers` is installed into it, from a copy of the repository, without
-    downloading anything."""
+    """As in Colab: `pip install` of the repository, then notebook 01 run from another folder.
+
+    No checkout on sys.path, no data/ folder. Cheap: a fresh venv sees this environment's
+    site-packages through a .pth path line (whose own .pth files, the editable install among them,
+    are not processed), so only `helpers` is installed into it, from a copy of the repository,
+    without downloading anything.
+    """
     import shutil
     import subprocess
     import sys

@@ -1,5 +1,7 @@
-"""scripts/benchmark_speed.py in its tiny mode: both benchmarks (MNIST from the suite's synthetic
-data root, SVHN from a synthetic folder) run, print their summaries and write the JSON."""
+"""scripts/benchmark_speed.py in its tiny mode: both benchmarks run, print and write the JSON.
+
+MNIST comes from the suite's synthetic data root, SVHN from a synthetic folder.
+"""
 
 import json
 

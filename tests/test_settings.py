@@ -11,9 +11,11 @@ from helpers.settings import REPO_ROOT
 
 
 def switch_reads(source: str) -> list[int]:
-    """Lines of ``source`` that read or set a HELPERS_* switch by its literal name: an access to
-    ``os.environ``/``getenv`` holding a "HELPERS_..." string, a keyword argument HELPERS_...=, or a
-    constant of its own (``NAME = "HELPERS_..."``)."""
+    """Return the lines of ``source`` that read or set a HELPERS_* switch by its literal name.
+
+    An access to ``os.environ``/``getenv`` holding a "HELPERS_..." string, a keyword argument
+    HELPERS_...=, or a constant of its own (``NAME = "HELPERS_..."``).
+    """
     def is_switch(value) -> bool:  # the bare prefix "HELPERS_" (e.g. to drop all of them) is fine
         return re.fullmatch(r"HELPERS_[A-Z]+", str(value)) is not None
 

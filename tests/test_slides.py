@@ -1,5 +1,6 @@
-"""Lecture slides (`make slides`: scripts/build_slides.py): every notebook marks a deck of sensible
-length, and a deck's HTML loads nothing from outside.
+"""Lecture slides (`make slides`): every notebook marks a deck of sensible length, loaded locally.
+
+scripts/build_slides.py makes them; a deck's HTML loads nothing from outside.
 
 The decks are counted from the cells' standard ``slideshow`` metadata (a ``slide`` or ``subslide``
 starts a slide); notebook 01's deck is rendered with the course's template (without reveal.js

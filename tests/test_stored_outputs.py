@@ -49,8 +49,7 @@ def test_no_stale_output_is_stored(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_widget_is_stored(path):
-    """A widget renders only with its live kernel: a reader
-    of the stored notebook sees "Loading widget..."."""
+    """No widget is stored: without its live kernel a reader sees only "Loading widget..."."""
     notebook = nbformat.read(path, as_version=4)
     widgets = [index for index, cell in enumerate(notebook.cells)
                for output in cell.get("outputs", [])

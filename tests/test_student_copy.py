@@ -54,8 +54,10 @@ def solution_lines(path: Path) -> list[str]:
 
 
 def string_parts(tree: ast.AST) -> list[str]:
-    """Every string a piece of code can print: constants and the literal parts of f-strings
-    (docstrings left out)."""
+    """Return every string a piece of code can print: constants and f-strings' literal parts.
+
+    Docstrings are left out.
+    """
     docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                                        ast.Module))

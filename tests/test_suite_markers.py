@@ -1,5 +1,8 @@
-"""`make test-fast` stays fast: conftest.py marks every notebook cell slow and fails a test that
-starts a kernel, Jupyter, a browser, a sandbox or a process pool without `@pytest.mark.slow`."""
+"""`make test-fast` stays fast: conftest.py marks notebook cells slow and checks the other marks.
+
+It fails a test that starts a kernel, Jupyter, a browser, a sandbox or a process pool without
+`@pytest.mark.slow`.
+"""
 
 import multiprocessing
 import os

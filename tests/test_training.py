@@ -170,8 +170,7 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
 
 
 class InterruptAfter:
-    """A loss function that raises KeyboardInterrupt
-    on its n-th training call, like Ctrl-C would."""
+    """A loss function that raises KeyboardInterrupt on its n-th training call, as Ctrl-C would."""
 
     def __init__(self, n):
         self.calls, self.n, self.loss = 0, n, nn.CrossEntropyLoss()
@@ -211,8 +210,7 @@ def test_load_checkpoint_errors_name_the_file(tmp_path):
 
 
 def test_checkpoint_stores_and_restores_the_gpu_random_states(tmp_path, monkeypatch):
-    """Exact resume on a GPU needs its generators too
-    (checked with a stand-in CUDA: there is no GPU in CI)."""
+    """Exact resume on a GPU needs its generators too (a stand-in CUDA: there is no GPU in CI)."""
     from helpers import training
 
     restored = []
@@ -286,8 +284,11 @@ def test_the_stops_keep_the_history_and_say_why(capsys):
 
 
 def test_the_package_loop_is_notebook_01s_loop():
-    """Taught code = package code: notebook 01's exercise and helpers.training.train_one_epoch
-    have the same name and the same first four arguments, in the same order."""
+    """Taught code = package code: notebook 01's train_one_epoch is the package's, same signature.
+
+    Notebook 01's exercise and helpers.training.train_one_epoch have the same name and the same
+    first four arguments, in the same order.
+    """
     import inspect
     import json
     from helpers.settings import REPO_ROOT
