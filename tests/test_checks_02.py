@@ -1,5 +1,4 @@
-"""Notebook 02's self-checks pass on right answers,
-fail on typical wrong ones and re-raise on stubs."""
+"""Notebook 02's self-checks pass on right answers, fail on wrong ones and re-raise on stubs."""
 
 import copy
 import math

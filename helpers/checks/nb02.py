@@ -14,8 +14,11 @@ from helpers.checks.core import (TIME_LIMIT, Verdict, all_of, check_loss_decreas
 
 def check_reshape_flatten(reshape_class: type[nn.Module],
                           flatten_class: type[nn.Module]) -> Verdict:
-    """``Reshape(*shape)`` turns (N, D) into (N, *shape) and ``Flatten()`` turns (N, ...) back into
-    (N, D), for any batch size N, keeping the pixels in row-by-row order."""
+    """Check that ``Reshape`` and ``Flatten`` undo each other for any batch size.
+
+    ``Reshape(*shape)`` turns (N, D) into (N, *shape) and ``Flatten()`` turns (N, ...) back into
+    (N, D), for any batch size N, keeping the pixels in row-by-row order.
+    """
     def test():
         for batch in (1, 5):
             vectors = torch.arange(batch * 64, dtype=torch.float32).reshape(batch, 64)
@@ -69,9 +72,12 @@ def check_nll(nll: Callable) -> Verdict:
 
 
 def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdict:
-    """``EarlyStopping(patience).step(val_loss, model)`` keeps the best weights (a copy, not a
+    """Check the early-stopping rule of section 4 on a known sequence of validation losses.
+
+    ``EarlyStopping(patience).step(val_loss, model)`` keeps the best weights (a copy, not a
     reference), returns True once ``patience`` epochs in a row brought no lower loss, and
-    ``restore(model)`` puts the best weights back."""
+    ``restore(model)`` puts the best weights back.
+    """
     # best at epoch 4; epochs 5, 6, 7 are no better
     losses = [1.0, 0.8, 0.9, 0.6, 0.7, 0.65, 0.6, 0.9, 0.5]
     best_epoch, stop_epoch = 4, 4 + patience
@@ -117,13 +123,15 @@ def _digit_blobs(n=40):
 
 
 def check_digits_cnn(network: nn.Module, expected_parameters: int, formula: str) -> Verdict:
-    """The CNN maps (N, 64) pixel vectors to (N, 10) scores,
-    has the stated parameter count, learns a small batch."""
+    """Check that the CNN maps (N, 64) to (N, 10), has the stated parameters and can learn."""
     inputs, targets = _digit_blobs()
     return all_of(
         lambda: check_output_shape(network, (5, 64), (5, 10), name="the CNN",
-                                   hint="start with Reshape(1, 8, 8) and put Flatten() before the "
-                                        "first nn.Linear"),
+                                   hint="a convolution reads images (N, 1, 8, 8) and nn.Linear "
+                                        "reads vectors (N, features): section 2's modules convert "
+                                        "between the two, and section 7 lists the layers in "
+                                        "order; print the shape after each layer to see where it "
+                                        "goes wrong"),
         lambda: check_parameter_count(network, expected_parameters, formula, name="the CNN"),
         lambda: check_loss_decreases(network, nn.CrossEntropyLoss(), inputs, targets,
                                      name="the CNN"),
@@ -140,10 +148,13 @@ DESIGN_VAL_ERROR, DESIGN_TEST_ERROR = 0.06, 0.10
 
 def check_digits_design(build_model: Callable, train_model: Callable,
                         split: str = "val") -> Verdict:
-    """``build_model()`` -> an nn.Module mapping (N, 64) pixels to (N, 10) logits with at most
+    """Check the design exercise: a model within the parameter budget, trained to the target error.
+
+    ``build_model()`` -> an nn.Module mapping (N, 64) pixels to (N, 10) logits with at most
     :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images, labels)`` trains it on
     the 1000 training digits ((1000, 64) float32 in [0, 1], (1000,) int64) and returns it. Its error
-    on ``split`` ("val": the self-check; "test": grading) must be at most the target."""
+    on ``split`` ("val": the self-check; "test": grading) must be at most the target.
+    """
     from helpers.data.digits import load_digits_split
 
     target = DESIGN_VAL_ERROR if split == "val" else DESIGN_TEST_ERROR
@@ -183,8 +194,11 @@ def check_digits_design(build_model: Callable, train_model: Callable,
 
 
 class CourseEarlyStopping:
-    """Notebook 02's early stopping: remembers the weights of the epoch with the lowest validation
-    loss; ``step`` returns True after ``patience`` epochs in a row without a lower one."""
+    """Notebook 02's early stopping, used while the student's version does not pass its check.
+
+    It remembers the weights of the epoch with the lowest validation loss; ``step`` returns True
+    after ``patience`` epochs in a row without a lower one.
+    """
 
     def __init__(self, patience):
         self.patience, self.best_loss, self.best_epoch = patience, math.inf, 0
@@ -205,8 +219,7 @@ class CourseEarlyStopping:
 
 
 def course_digits_cnn() -> nn.Module:
-    """Notebook 02's CNN, (N, 64) pixel vectors -> (N, 10) scores, with PyTorch's own reshaping
-    layers."""
+    """Return notebook 02's CNN, (N, 64) pixels -> (N, 10) scores, with PyTorch's own layers."""
     return nn.Sequential(
         nn.Unflatten(1, (1, 8, 8)),
         nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(),
