@@ -12,7 +12,6 @@ from helpers.settings import REPO_ROOT
 from scripts import colab_check
 
 
-
 def test_stored_check_is_of_the_committed_snapshot_and_passed(capsys):
     assert colab_check.main(["--verify"]) == 0, capsys.readouterr().out
 

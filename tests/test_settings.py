@@ -9,7 +9,6 @@ from helpers import settings
 from helpers.settings import REPO_ROOT
 
 
-
 def switch_reads(source: str) -> list[int]:
     """Return the lines of ``source`` that read or set a HELPERS_* switch by its literal name.
 

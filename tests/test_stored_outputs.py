@@ -24,7 +24,6 @@ STALE_OUTPUT = {
 }
 
 
-
 def output_texts(notebook):
     """(cell index, text) of every stored output: streams, text/* representations and tracebacks."""
     for index, cell in enumerate(notebook.cells):

@@ -10,7 +10,6 @@ from helpers.training import (HISTORY_KEYS, choose_device, evaluate, fit, load_c
 pytestmark = pytest.mark.usefixtures("full_epoch_counts")
 
 
-
 def blobs(n=256, seed=0):
     """Two Gaussian blobs in 2D, labels 0/1 as (N,) int64: a task an MLP learns in a few epochs."""
     generator = torch.Generator().manual_seed(seed)
