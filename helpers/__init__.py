@@ -26,31 +26,10 @@ One module per concern, so that a notebook imports exactly what it talks about:
 - ``helpers.coursework``  -- student copies, grading (find, assemble, execute, judge, gradebook),
                              written answers, LMS exports, Gradescope autograders
 
-Beside this one, ``environment_line()``: the versions a notebook ran with, in one line. The
-maintainers' tools are in ``scripts/`` (the README's layout lists them), not in the package.
+The maintainers' tools are in ``scripts/`` (the README's layout lists them), not in the package.
 """
 
 from helpers.settings import data_root, smoke_mode
 
-__all__ = ["data_root", "environment_line", "smoke_mode"]
+__all__ = ["data_root", "smoke_mode"]
 __version__ = "0.1.0"
-
-
-def environment_line() -> str:
-    """Return one line naming what a notebook ran with.
-
-    For example ``made with Python 3.11.7, torch 2.5.1, ... on cpu``.
-    """
-    import platform
-    from importlib.metadata import version
-
-    import numpy
-    import torch
-
-    from helpers.training import choose_device
-
-    line = (f"made with Python {platform.python_version()}, torch {torch.__version__}, torchvision "
-            f"{version('torchvision')}, numpy {numpy.__version__}, helpers {__version__} on "
-            f"{choose_device().type}")
-    # a stored notebook must come from a full run: tests/test_project.py looks for this mark
-    return line + (" (smoke run: tiny data, results mean nothing)" if smoke_mode() else "")

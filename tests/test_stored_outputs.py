@@ -20,7 +20,6 @@ STALE_OUTPUT = {
     "a progress bar frozen at 0%": re.compile(r"(?<![\d.])0%\|"),
     "an absolute path of the machine that stored it":
         re.compile(r"(?<![\w.~-])(/work/|/root/|/home/|/tmp/|/Users/|[A-Z]:\\\\?[A-Za-z])"),
-    "output of a smoke run": re.compile(r"smoke run: tiny data"),  # helpers.environment_line()
 }
 
 
