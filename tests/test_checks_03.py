@@ -129,3 +129,81 @@ def test_notebook_03_checks_print_the_same_and_leave_the_random_stream_alone(cap
         assert torch.equal(torch.rand(3), expected)
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
+
+
+# --- the design exercise (section 10): a model under a parameter budget, graded on the test file --
+
+
+def design_model():
+    """The course's solution: conv 8-16-20 with batch norm, a global max pool, 4,402 parameters."""
+    def block(c_in, c_out):
+        return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    return nn.Sequential(*block(1, 8), nn.MaxPool2d(2), *block(8, 16), nn.MaxPool2d(2),
+                         *block(16, 20), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(20, 10))
+
+
+def design_training(model, images, labels, epochs=10, batch_size=64, max_lr=1e-2):
+    """The course's solution: its own loop, Adam with a one-cycle learning rate."""
+    import torch
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=max_lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=max_lr, total_steps=epochs * -(-len(images) // batch_size))
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(images))
+        for start in range(0, len(images), batch_size):
+            batch = order[start:start + batch_size]
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
+            optimizer.step()
+            scheduler.step()
+    return model
+
+
+def untrained(model, images, labels):
+    return model
+
+
+def test_the_design_check_passes_the_solution_on_validation_and_on_the_test_file(capsys):
+    """A right submission: within the budget, and accurate on the validation images (self-check)
+    and on the test file (the hidden check); its score and budget are in the feedback."""
+    from helpers.checks import nb03
+
+    assert nb03.check_mnist_design(design_model, design_training)
+    out = capsys.readouterr().out
+    assert "PASSED: the model has at most 5,000 parameters (4,402 parameters)" in out
+    assert "validation images" in out and "(budget 5,000)" in out and "grading runs more" in out
+    assert nb03.check_mnist_design(design_model, design_training, split="test")
+    assert "held-out test images" in capsys.readouterr().out
+
+
+def test_the_design_check_fails_a_model_over_budget_or_untrained(capsys):
+    """Wrong submissions: over the budget (stopped before training, by how much), or a model
+    that is not trained (its error in the feedback)."""
+    from helpers.checks import nb03
+
+    def linear():   # 7,850 parameters: the linear classifier of section 2
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+    assert not nb03.check_mnist_design(linear, design_training)
+    out = capsys.readouterr().out
+    assert "7,850 parameters, 2,850 over" in out and "error on" not in out
+    seen = {}
+
+    def recorded(model, images, labels):
+        seen.update(images=tuple(images.shape), labels=tuple(labels.shape))
+        return model
+
+    assert not nb03.check_mnist_design(design_model, recorded, split="test")
+    assert seen["images"][1:] == (1, 28, 28) and seen["labels"] == seen["images"][:1]
+    assert seen["images"][0] <= nb03.DESIGN_TRAIN_IMAGES
+    out = capsys.readouterr().out
+    assert "NOT YET: your recipe makes at most 5% errors" in out and "error on" in out
+
+
+def test_the_design_check_reraises_on_the_stub():
+    from helpers.checks import nb03
+
+    with pytest.raises(NotImplementedError):
+        nb03.check_mnist_design(stub, design_training)

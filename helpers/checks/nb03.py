@@ -1,5 +1,8 @@
-"""Notebook 03 (MNIST, MLPs and CNNs): the MLP builder,
-convolution output sizes, parameter formulas."""
+"""Notebook 03's self-checks (MNIST, MLPs and CNNs).
+
+The MLP builder, convolution output sizes, parameter formulas, the confusion matrix and the design
+exercise (a small model under a parameter budget, graded on the test file).
+"""
 
 from collections.abc import Callable
 
@@ -7,13 +10,13 @@ import torch
 from torch import nn
 
 from helpers.checks.core import (Verdict, all_of, check_loss_decreases, check_nonlinear,
-                                 check_output_shape, check_parameter_count, returned, run)
+                                 check_output_shape, check_parameter_budget, check_parameter_count,
+                                 returned, run)
 from helpers.models import count_parameters
 
 
 def check_mnist_mlp(make_mlp: Callable) -> Verdict:
-    """``make_mlp(layer_sizes, batch_norm)`` builds
-    Flatten -> [Linear -> (BN) -> ReLU]... -> Linear."""
+    """``make_mlp(layer_sizes, batch_norm)`` builds Flatten, [Linear, (BN), ReLU]..., Linear."""
     def build(layer_sizes, batch_norm=False):
         def make():
             # fixed initial weights (the same printed losses
@@ -71,8 +74,7 @@ def check_conv_output_size(conv_output_size: Callable) -> Verdict:
 
 
 def check_layer_parameters(expected_parameters: Callable) -> Verdict:
-    """``expected_parameters(layer)`` gives the formula
-    count of Linear, Conv2d and BatchNorm layers."""
+    """``expected_parameters(layer)`` gives the formula count of Linear, Conv2d and BN layers."""
     def test():
         # (the layers are made in here: run() keeps their
         # random initialisation out of the notebook's stream)
@@ -92,11 +94,14 @@ def check_layer_parameters(expected_parameters: Callable) -> Verdict:
 
 def check_confusion_matrix(confusion_matrix: Callable, per_class_recall: Callable,
                            most_confused: Callable, strict: bool = False) -> Verdict:
-    """``confusion_matrix(predictions, labels, num_classes)`` -> (C, C) int64 counts, **rows the
+    """The three functions of the confusion-matrix exercise give the right table, recall and pair.
+
+    ``confusion_matrix(predictions, labels, num_classes)`` -> (C, C) int64 counts, **rows the
     true labels**, columns the predictions; ``per_class_recall(matrix)`` -> (C,) float, the share of
     each true class predicted right; ``most_confused(matrix)`` -> (true class, predicted class) of
     the largest off-diagonal count. ``strict`` (grading): also on 2,000 random predictions of 10
-    classes, against scikit-learn."""
+    classes, against scikit-learn.
+    """
     labels = torch.tensor([0, 0, 1, 2, 2, 2])
     predictions = torch.tensor([0, 1, 1, 2, 0, 0])
     expected = torch.tensor([[1, 1, 0], [0, 1, 0], [2, 0, 1]])
@@ -140,15 +145,97 @@ def check_confusion_matrix(confusion_matrix: Callable, per_class_recall: Callabl
     return all_of(
         lambda: run("confusion_matrix counts (true, predicted) pairs", "one count per "
                     "(true label, prediction) pair; the true label picks the row", matrix_test,
-                    code_hint="start from a C x C tensor of integer zeros and add 1 at (true, "
-                    "predicted) for every image; with tensors, read about index_put_ with "
-                    "accumulate in PyTorch's documentation (a plain loop is fine too)"),
+                    code_hint="every image adds exactly 1 to one cell, the cell in the row of "
+                    "its true label and the column of its prediction, so the counts of the whole "
+                    "matrix add up to the number of images (section 7 explains rows and columns). "
+                    "A loop over the images is a correct start; a tensor way must still count an "
+                    "image whose (true, predicted) pair has been seen before: look in PyTorch's "
+                    "tensor documentation for writing at given indices with accumulation"),
         lambda: run("per_class_recall", "recall of a class: its right predictions over all images "
                     "of that class (its row)", recall_test,
-                    code_hint="section 7 explains rows and columns: a row's diagonal entry "
-                    "over the row's total; mind integer division"),
+                    code_hint="recall looks at the images of one true class: a row of the "
+                    "matrix, since rows are the true labels (section 7). Its right predictions "
+                    "are the one count of that row on the diagonal; divide by how many images the "
+                    "row holds, not by a column's total (that share is the precision of the "
+                    "predicted class) nor by all images"),
         lambda: run("most_confused", "the largest count off the diagonal, as (row, column)",
                     confused_test, code_hint="the diagonal holds the right answers, so leave "
                     "it out before looking for the largest count; argmax of a flattened C x C "
                     "tensor gives one index, which row and column are it?"),
     )
+
+
+#: The open design exercise: a model of at most this many parameters (fewer than the small CNN of
+#: section 4 and than the linear classifier), trained by the student's own loop on
+#: DESIGN_TRAIN_IMAGES images of the training split (a stratified subset) ...
+DESIGN_PARAMETER_BUDGET = 5_000
+DESIGN_TRAIN_IMAGES = 5_000
+#: ... must make at most this share of errors on the validation images (self-check) and on the
+#: test file, which the exercise never gives the student (the hidden check at grading). The course's
+#: solution (conv 8-16-20 with batch norm, 4,402 parameters, 10 epochs) made 2.5-3.4% validation
+#: errors over 2 seeds in trial runs; an MLP within the budget (784-6-10) made 19-24%.
+DESIGN_VAL_ERROR, DESIGN_TEST_ERROR = 0.04, 0.05
+#: The student's training may take this long before the check stops it (a loop that never ends).
+DESIGN_SECONDS = 300
+
+
+def check_mnist_design(build_model: Callable, train_model: Callable,
+                       split: str = "val") -> Verdict:
+    """The design exercise: a model within the parameter budget that the student's loop trains well.
+
+    ``build_model()`` -> an nn.Module mapping (N, 1, 28, 28) normalised MNIST images to (N, 10)
+    logits with at most :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images,
+    labels)`` trains it on a stratified subset of the training split and returns it. Its error on
+    ``split`` ("val": the validation split, the self-check; "test": the test file, grading) must be
+    at most the target. The feedback gives the parameter count, the error and the training time.
+    """
+    import time
+
+    from helpers.data import load_mnist_splits, stratified_split
+
+    target = DESIGN_VAL_ERROR if split == "val" else DESIGN_TEST_ERROR
+    splits = load_mnist_splits()
+    images, labels = splits.train_images, splits.train_labels
+    if len(labels) > DESIGN_TRAIN_IMAGES:
+        kept = torch.from_numpy(stratified_split(labels.numpy(), DESIGN_TRAIN_IMAGES / len(labels),
+                                                 0)[1])
+        images, labels = images[kept], labels[kept]
+    held_images, held_labels = ((splits.test_images, splits.test_labels) if split == "test"
+                                else (splits.val_images, splits.val_labels))
+
+    def within_budget():
+        return check_parameter_budget(
+            build_model, DESIGN_PARAMETER_BUDGET, "count the parameters layer by layer with the "
+            "formulas of section 5: a dense layer on the 784 pixels or on a whole feature map "
+            "holds one weight per input value and unit, while a convolution's count does not "
+            "depend on the image size; pool the maps (down to 1x1 at the end) before the dense "
+            "layer, and use few channels")
+
+    def accurate():
+        def test():
+            torch.manual_seed(0)
+            started = time.perf_counter()
+            model = returned(train_model(build_model(), images.clone(), labels.clone()),
+                             nn.Module, call="train_model(...)")
+            seconds = time.perf_counter() - started
+            model.eval()
+            with torch.no_grad():
+                predicted = torch.cat([returned(model(held_images[i:i + 1000]),
+                                                shape=(len(held_images[i:i + 1000]), 10),
+                                                call="the trained model")
+                                       for i in range(0, len(held_images), 1000)])
+            error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
+            count = count_parameters(model)
+            return error <= target, (f"{error:.2%} error on {len(held_images):,} {where} images, "
+                                     f"{count:,} parameters (budget {DESIGN_PARAMETER_BUDGET:,}), "
+                                     f"after {seconds:.0f} s of training on {len(labels):,} "
+                                     "images")
+        where = "validation" if split == "val" else "held-out test"
+        return run(f"your recipe makes at most {target:.0%} errors on the {where} images",
+                   "compare your model's training and validation error: both high means it "
+                   "underfits (more epochs, a higher peak learning rate, batch norm: sections 1 "
+                   "and 4), a large gap means it fits its few training images too closely; also "
+                   "check that train_model calls model.train(), reshuffles the images every epoch "
+                   "and steps the optimizer after every batch", test, seconds=DESIGN_SECONDS,
+                   graded_further=split == "val")
+    return all_of(within_budget, accurate)
