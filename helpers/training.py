@@ -186,7 +186,9 @@ def run_summary(history) -> str:
     if not history["epoch"]:
         return "no epoch finished"
     best = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
-    return (f"{len(history['epoch'])} epochs in {sum(history['epoch_seconds']):.0f} s; best epoch "
+    seconds = sum(history["epoch_seconds"])
+    took = f"{seconds:.0f} s" if seconds >= 1 else "under 1 s"
+    return (f"{len(history['epoch'])} epochs in {took}; best epoch "
             f"{history['epoch'][best]} (lowest validation loss {history['val_loss'][best]:.3g}), "
             f"validation accuracy {history['val_acc'][best]:.1%}"
             + ("; stopped early" if history["stopped_early"] else ""))
