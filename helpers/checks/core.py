@@ -57,7 +57,7 @@ class _TimeUp(BaseException):
 _FAILED_TRIES: dict[str, int] = {}
 #: The code-level hint of the last check that failed, for :func:`hint`.
 _LAST_CODE_HINT = {"what": "", "hint": ""}
-MORE_AT_GRADING = "(this was the public check: grading runs more checks on your code)"
+MORE_AT_GRADING = "(when your notebook is graded, more checks run on your code)"
 
 
 #: Where the verdicts go besides the screen: the grader sets a list here (in its own, trusted
