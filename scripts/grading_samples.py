@@ -1,4 +1,5 @@
-"""Sample submissions of notebook 01 for the grader, and a timing of `make grade` on many of them.
+"""Sample submissions for the grader (notebook 01's, and the judgement exercises of every notebook),
+and a timing of `make grade` on many of them.
 
     python scripts/grading_samples.py FOLDER     # write the sample submissions into FOLDER
     # time grading 100 submissions:
@@ -8,11 +9,22 @@ The samples are what students hand in: the student copy (as `make student` write
 filled in -- right, partly wrong, not at all, crashing, looping forever, hanging, cells deleted or
 moved, the metadata lost, a renamed file -- and files that are not notebooks of the course at all.
 tests/test_grade.py grades them and checks every result in :data:`EXPECTED`.
+
+The exercises that need judgement (issue 30: a code exercise whose ``grade`` metadata has the kind
+``design`` or ``debugging``, and every written answer) are found in the instructor notebooks'
+metadata, so a new one is covered without a change here (:func:`judgement_plan`): notebook 01's
+written answers are right in "Alice Smith - lab 1 (2).ipynb" and wrong in "partly_wrong.ipynb";
+every other notebook gets two samples, ``NN_judgement_right.ipynb`` (the instructor's answers) and
+``NN_judgement_wrong.ipynb`` (:data:`JUDGEMENT_WRONG`, or a generic wrong answer), each holding only
+the cells that its design or debugging exercises need (:func:`needed_cells`): the notebook's other
+experiments would cost the test suite minutes. tests/test_judgement.py grades them end to end.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import builtins
 import json
 import sys
 import time
@@ -309,14 +321,17 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
 
     save("correct.ipynb", answered(instructor, student))
     anonymous = answered(instructor, student)
+    answer_written(anonymous, instructor, right=True)   # (found by the question before each)
     anonymous.metadata.pop("grade")
     for cell in anonymous.cells:
         # e.g. an editor that drops metadata: recognised by content
         cell.metadata.pop("grade", None)
     save("Alice Smith - lab 1 (2).ipynb", anonymous)
-    save("partly_wrong.ipynb", answered(instructor, student, {
+    partly_wrong = answered(instructor, student, {
         "01-dataset": HARDCODED_LEN, "01-train-one-epoch": NO_ZERO_GRAD, "01-mlp": TANH_MLP,
-        "01-polar": ATAN_POLAR}))
+        "01-polar": ATAN_POLAR})
+    answer_written(partly_wrong, instructor, right=False)
+    save("partly_wrong.ipynb", partly_wrong)
     save("not_attempted.ipynb", student)
     crashing = answered(instructor, student,
                         {"01-dataset": cell_of(instructor, "01-dataset").source + "\n"
@@ -355,6 +370,288 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
     save("other_course.ipynb", other)
     for name, answers in TAMPERING.items():
         save(name, answered(instructor, student, answers))
+    write_judgement_samples(folder, instructor_dir, only)
+
+
+# --- the exercises that need judgement: right in one sample, wrong in another ---------------------
+
+#: A written answer that a marker gives no points (any question): in every "wrong" sample.
+WRONG_WRITTEN = "It makes no difference; I did not run it."
+#: Plausible wrong answers to the design and debugging exercises, each worth 0 points and cheap to
+#: grade (over the budget: the check stops before any training). An exercise not listed here gets a
+#: generic wrong answer (:func:`generic_wrong`).
+JUDGEMENT_WRONG = {
+    "02-design": """def build_model():
+    return nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))   # 19,210: too many
+
+
+def train_model(model, images, labels):
+    return model
+""",
+    "03-design": """def build_model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))   # 7,850 parameters: over the budget
+
+
+def train_model(model, images, labels):
+    return model
+""",
+    "04-design": """def build_model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))   # 30,730: over the budget
+
+
+def train_model(model, images, labels):
+    return model
+""",
+    # two of the three mistakes repaired; NLLLoss on logits is still there
+    "05-debug-training-loop": """\
+def classify_digits(train_images, train_labels, new_images, epochs=30):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = nn.NLLLoss()
+    train_images, new_images = train_images / 16, new_images / 16
+    for _ in range(epochs):
+        model.train()
+        for batch in torch.randperm(len(train_images)).split(32):
+            optimizer.zero_grad()
+            loss = loss_fn(model(train_images[batch]), train_labels[batch])
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        return model(new_images).argmax(dim=1)
+""",
+}
+
+
+def generic_wrong(exercise) -> str:
+    """Return a wrong answer to any exercise: its functions return None, its classes do nothing."""
+    return "\n\n".join(f"class {name}:\n    pass\n" if name[:1].isupper() else
+                       f"def {name}(*args, **kwargs):\n    return None\n"
+                       for name in sorted(exercise.defines))
+
+
+def role_of_cell(cell) -> tuple:
+    """Return (exercise id, role) of a cell from its ``grade`` metadata."""
+    meta = cell.metadata.get("grade") or {}
+    return meta.get("exercise"), meta.get("role")
+
+
+def judgement_kind(cell) -> str:
+    """Return the judgement kind of a graded cell: its ``kind`` metadata, or "written" for a written
+    answer without one; "" for a plain function exercise."""
+    from helpers.coursework.course import JUDGEMENT_KINDS
+
+    meta = cell.metadata.get("grade") or {}
+    kind = str(meta.get("kind", ""))
+    if kind in JUDGEMENT_KINDS:
+        return kind
+    return "written" if meta.get("role") == "written" else ""
+
+
+def judgement_plan(instructor_dir: Path = ROOT / "notebooks") -> list[dict]:
+    """Return every exercise that needs judgement in the instructor notebooks, with the samples that
+    hold it right and wrong.
+
+    Each item: ``{"notebook", "item" (an exercise id, or a written question's id), "kind",
+    "written" (graded by a person), "right", "wrong"}``, found from the cells' metadata.
+    """
+    from helpers.coursework import written
+    from helpers.coursework.course import exercises_of
+
+    plan = []
+    for path in sorted(Path(instructor_dir).glob("[0-9][0-9]_*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        name = path.stem
+        kinds = {role_of_cell(c)[0]: judgement_kind(c) for c in notebook.cells
+                 if role_of_cell(c)[1] == "solution" and judgement_kind(c)}
+        code = [e for e in exercises_of(notebook) if e.id in kinds]
+        questions = written.questions_of(notebook, name)
+        if not code and not questions:
+            continue
+        right, wrong = f"{name[:2]}_judgement_right.ipynb", f"{name[:2]}_judgement_wrong.ipynb"
+        for exercise in code:
+            plan.append({"notebook": name, "item": exercise.id, "kind": kinds[exercise.id],
+                         "written": False, "right": right, "wrong": wrong})
+        if name == NOTEBOOK:   # notebook 01's own samples hold its written answers
+            right, wrong = "Alice Smith - lab 1 (2).ipynb", "partly_wrong.ipynb"
+        for question in questions:
+            plan.append({"notebook": name, "item": question.exercise,
+                         "kind": question.kind or "written", "written": True, "right": right,
+                         "wrong": wrong})
+    return plan
+
+
+def judgement_samples(instructor_dir: Path = ROOT / "notebooks") -> list[str]:
+    """Return the file names of the judgement samples (not notebook 01's own samples)."""
+    files = {f for item in judgement_plan(instructor_dir) for f in (item["right"], item["wrong"])}
+    return sorted(files - set(EXPECTED))
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """Return (the names a cell binds at its top level, the names it reads but does not bind)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return set(), set()
+    top, everywhere, read = set(), set(), set()
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp,
+              ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+    def visit(node, nested):
+        bound = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound = [node.name]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound = [alias.asname or alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                read.add(node.id)
+            else:
+                bound = [node.id]
+        elif isinstance(node, ast.arg):
+            everywhere.add(node.arg)
+        everywhere.update(bound)
+        if not nested:
+            top.update(bound)
+        for child in ast.iter_child_nodes(node):
+            visit(child, nested or isinstance(node, scopes))
+
+    visit(tree, False)
+    return top, read - everywhere - set(dir(builtins))
+
+
+def needed_cells(notebook, targets: list[int], extra_sources=()) -> list[int]:
+    """Return the indices of the code cells that the cells ``targets`` need, in order.
+
+    That is the targets and every earlier cell that binds a name a needed cell reads (the last such
+    cell before it), followed back to the start: a slice of the program. ``extra_sources``: code
+    that runs after the targets (their check cells), whose names count too.
+    """
+    needed, keep = set(), set(targets)
+    for source in extra_sources:
+        needed |= _names(source)[1]
+    for index in targets:
+        needed |= _names(notebook.cells[index].source)[1]
+    for index in range(max(targets), -1, -1):
+        cell = notebook.cells[index]
+        if cell.cell_type != "code" or index in targets:
+            continue
+        top, reads = _names(cell.source)
+        if top & needed:
+            keep.add(index)
+            needed = (needed - top) | reads
+            exercise, role = role_of_cell(cell)
+            if role == "solution":   # its instructor's check cell runs after it: its names too
+                for check in notebook.cells:
+                    if role_of_cell(check) == (exercise, "check"):
+                        needed |= _names(check.source)[1]
+    return sorted(keep)
+
+
+def model_answers(instructor) -> dict[str, str]:
+    """Return ``{cell id: model answer}`` of the instructor notebook's written answers."""
+    from helpers.coursework import MARKDOWN_BEGIN, MARKDOWN_END
+
+    return {c.get("id"): c.source.split(MARKDOWN_BEGIN, 1)[1].split(MARKDOWN_END, 1)[0].strip()
+            for c in instructor.cells if c.cell_type == "markdown" and MARKDOWN_BEGIN in c.source}
+
+
+def answer_written(notebook, instructor, right: bool) -> None:
+    """Fill in a sample's written answers: the model answers, or :data:`WRONG_WRITTEN`."""
+    model = model_answers(instructor)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and cell.get("id") in model:
+            cell.source = model[cell.get("id")] if right else WRONG_WRITTEN
+
+
+def trimmed(notebook, instructor, exercises: list[str]):
+    """The notebook with only the code cells that ``exercises`` need (their solution and check
+    cells and what those read: :func:`needed_cells`), and every markdown cell: a submission whose
+    experiments were deleted, graded like any other, in a fraction of the time."""
+    index = {role_of_cell(c): i for i, c in enumerate(notebook.cells)}
+    checks = [c.source for c in instructor.cells
+              if role_of_cell(c)[0] in exercises and role_of_cell(c)[1] != "solution"]
+    kept = set(needed_cells(notebook, [index[(e, "solution")] for e in exercises], checks))
+    kept |= {index.get((e, "check"), -1) for e in exercises}
+    copy = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    copy.cells = [c for i, c in enumerate(copy.cells) if c.cell_type == "markdown" or i in kept]
+    return copy
+
+
+def write_judgement_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks",
+                            only=None) -> None:
+    """Write ``NN_judgement_right.ipynb`` and ``NN_judgement_wrong.ipynb`` for every notebook with
+    exercises that need judgement (:func:`judgement_plan`).
+
+    Each is the student copy with the instructor's answers (right) or wrong ones, keeping only the
+    code cells its design and debugging exercises need; all its markdown cells (the written answers)
+    stay. Notebook 01's written answers are in its own samples.
+    """
+    from helpers.coursework.course import exercises_of
+    from helpers.coursework.grade import solutions_notebook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = judgement_plan(instructor_dir)
+    for name in sorted({item["notebook"] for item in plan}):
+        items = [item for item in plan if item["notebook"] == name and not (
+            item["written"] and item["right"] in EXPECTED)]
+        if not items or only is not None and not {items[0]["right"], items[0]["wrong"]} & set(only):
+            continue
+        instructor = nbformat.read(Path(instructor_dir) / f"{name}.ipynb", as_version=4)
+        exercises = {e.id: e for e in exercises_of(instructor)}
+        code = [item["item"] for item in items if not item["written"]]
+        checks = [c.source for c in instructor.cells
+                  if role_of_cell(c)[0] in code and role_of_cell(c)[1] != "solution"]
+        for which in ("right", "wrong"):
+            notebook = solutions_notebook(instructor_dir, name)
+            index = {role_of_cell(c): i for i, c in enumerate(notebook.cells)}
+            targets = [index[(e, "solution")] for e in code]
+            kept = set(needed_cells(notebook, targets, checks)) if targets else set()
+            for exercise in code:
+                if which == "wrong":
+                    notebook.cells[index[(exercise, "solution")]].source = (
+                        JUDGEMENT_WRONG.get(exercise) or generic_wrong(exercises[exercise]))
+                kept.add(index.get((exercise, "check"), -1))
+            answer_written(notebook, instructor, right=which == "right")
+            notebook.cells = [c for i, c in enumerate(notebook.cells)
+                              if c.cell_type == "markdown" or i in kept]
+            file = items[0][which]
+            if only is None or file in only:
+                (folder / file).write_text(nbformat.writes(notebook))
+
+
+
+def mark_written(grades: Path) -> int:
+    """Play the lecturer on a grades folder: in every ``written/<question>.csv``, full points to the
+    answers that are the model answer and 0 to the others, with a comment each.
+
+    Returns the number of answers marked; then ``python -m helpers.coursework written merge`` (or
+    :func:`helpers.coursework.written.merge`) merges the points back.
+    """
+    import csv
+
+    from helpers.coursework import written
+
+    marked = 0
+    for path in sorted((Path(grades) / "written").glob("*.csv")):
+        with open(path, newline="") as file:
+            rows = list(csv.DictReader(file))
+        model = next(row["answer"] for row in rows if row["file"] == written.MODEL_ANSWER)
+        for row in rows:
+            if row["file"] != written.MODEL_ANSWER:
+                right = row["answer"].strip() == model.strip()
+                row["points"] = row["max"] if right else "0"
+                row["comment"] = "as the model answer" if right else "not what the run shows"
+                marked += 1
+        with open(path, "w", newline="") as file:
+            writer = csv.DictWriter(file, written.COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    return marked
+
 
 
 def write_benchmark(folder: Path, count: int, instructor_dir: Path = ROOT / "notebooks") -> None:

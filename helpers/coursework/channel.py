@@ -67,7 +67,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "LeakyReLU": ("negative_slope",), "Softmax": ("dim",), "LogSoftmax": ("dim",),
     "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
     "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode"),
-    "AdaptiveAvgPool2d": ("output_size",), "Flatten": ("start_dim", "end_dim"),
+    "AdaptiveAvgPool2d": ("output_size",), "AdaptiveMaxPool2d": ("output_size",),
+    "AvgPool1d": ("kernel_size", "stride", "padding", "ceil_mode"),
+    "MaxPool1d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    "Flatten": ("start_dim", "end_dim"),
     "Unflatten": ("dim", "unflattened_size"), "Dropout": ("p",), "Dropout2d": ("p",),
     "BCEWithLogitsLoss": ("reduction",), "BCELoss": ("reduction",), "MSELoss": ("reduction",),
     "CrossEntropyLoss": ("reduction", "label_smoothing"), "NLLLoss": ("reduction",),
@@ -460,6 +463,10 @@ class Server:
             if request["name"] not in self.namespace:
                 raise NameError(f"name '{request['name']}' is not defined")
             return self.namespace[request["name"]], []
+        if op == "origin":
+            if request["name"] not in self.namespace:
+                raise NameError(f"name '{request['name']}' is not defined")
+            return origin_of(self.namespace[request["name"]]), []
         target = self.objects[request["ref"]]
         if op == "getattr":
             return getattr(target, request["name"]), []
@@ -528,6 +535,80 @@ class Server:
                 sync.append([index, "path", encoder.encode(content)])
         reply["sync"] = sync
         encoder.write(folder / f"reply-{nonce}.json", reply)
+
+
+def origin_of(value) -> dict:
+    """Where the code of a function or class comes from (run in the kernel, for the grader's
+    :func:`course_copy`): ``{"kind", "modules", "files"}`` -- the module of the function (of a
+    class: of every class it inherits from) and the files of their code. A function written in a
+    notebook cell has the module ``__main__`` and a file of the kernel's own; one imported from the
+    course package has ``helpers.xxx`` and a file inside ``helpers/``. ``uses``: the functions and
+    classes its code calls by name (``module.qualname``), to find a thin wrapper around the
+    course's own version of an exercise."""
+    import functools
+    import types
+
+    seen = value
+    for _ in range(10):   # functools.partial(f), a bound method, a decorated function: what runs
+        if isinstance(seen, functools.partial):
+            seen = seen.func
+        elif isinstance(seen, types.MethodType):
+            seen = seen.__func__
+        elif getattr(seen, "__wrapped__", None) is not None:
+            seen = seen.__wrapped__
+        else:
+            break
+    modules, files = [], []
+
+    def code_file(function):
+        code = getattr(function, "__code__", None)
+        return str(getattr(code, "co_filename", "") or "")
+
+    uses: list[str] = []
+
+    def used_by(function):
+        """The functions and classes the code reaches by a global name (``polar_features``) or as
+        an attribute of a module it names (``F.nll_loss``), as ``module.qualname``."""
+        namespace = getattr(function, "__globals__", {}) or {}
+        codes, names = [getattr(function, "__code__", None)], []
+        while codes and len(names) < 2000:
+            code = codes.pop()
+            if code is None:
+                continue
+            names += list(code.co_names)
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        modules = [namespace[n] for n in names if isinstance(namespace.get(n), types.ModuleType)]
+        for name in names:
+            targets = [namespace.get(name)] + [getattr(m, name, None) for m in modules]
+            for target in targets:
+                if inspect.isfunction(target) or inspect.isclass(target) or inspect.isbuiltin(
+                        target):
+                    uses.append(f"{getattr(target, '__module__', '')}."
+                                f"{getattr(target, '__qualname__', name)}")
+
+    if inspect.isclass(seen):
+        kind = "class"
+        for klass in seen.__mro__:
+            if klass is object:
+                continue
+            modules.append(str(getattr(klass, "__module__", "") or ""))
+            for attribute in vars(klass).values():
+                function = getattr(attribute, "__func__", attribute)
+                if inspect.isfunction(function):
+                    files.append(code_file(function))
+                    if klass is seen:
+                        used_by(function)
+    elif inspect.isfunction(seen):
+        kind = "function"
+        modules.append(str(getattr(seen, "__module__", "") or ""))
+        files.append(code_file(seen))
+        used_by(seen)
+    else:
+        kind = "object" if not callable(seen) else "callable"
+        modules += [str(getattr(seen, "__module__", "") or ""),
+                    str(getattr(type(seen), "__module__", "") or "")]
+    return {"kind": kind, "modules": list(dict.fromkeys(modules))[:50],
+            "files": list(dict.fromkeys(files))[:200], "uses": list(dict.fromkeys(uses))[:500]}
 
 
 def serve(folder: str, nonce: str) -> None:
@@ -840,3 +921,12 @@ class Channel:
 
     def lookup(self, name: str):
         return self.request("name", name=name)
+
+    def origin(self, name: str) -> dict:
+        """:func:`origin_of` the student's object ``name``, as the kernel says (checked here)."""
+        value = self.request("origin", name=name)
+        if not isinstance(value, dict):
+            raise ChannelError("the kernel said nothing about where the code comes from")
+        return {key: [str(v)[:500] for v in value.get(key) or [] if isinstance(v, str)]
+                if key != "kind" else str(value.get("kind", ""))[:20]
+                for key in ("kind", "modules", "files", "uses")}

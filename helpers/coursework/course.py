@@ -21,6 +21,9 @@ from helpers.coursework import KEY, role_of
 
 #: The instructor notebooks, the one source of exercises, points and hidden checks.
 INSTRUCTOR_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+#: The kinds of exercise that need judgement (issue 30): a code exercise's ``kind`` (graded by its
+#: checks, the score and the budget in the feedback) or a written answer's (graded by a person).
+JUDGEMENT_KINDS = ("prediction", "explanation", "debugging", "design")
 #: a call of a self-check in a cell: ``checks.check_x(`` or ``checks.nb05.check_x(``
 CHECK_CALL = re.compile(r"\bchecks\.(?:nb\d\d\.)?(check_\w+)\s*\(")
 
@@ -39,6 +42,13 @@ class Exercise:
     #: the instructor notebook's import statements before its check (the grader's own modules
     #: for the names they bind, whatever a submission binds to those names)
     imports: str = ""
+    #: what it asks for beyond a function (its solution cell's ``kind``: "design", "debugging"...)
+    kind: str = ""
+    #: the course's own versions of what it asks for (the expressions the notebook passes to
+    #: ``checks.yours_or_course`` after the student's name, e.g. ``polar_features``) and the
+    #: notebook's imports that bind them: a graded function may not be one of those or call one
+    course_versions: list[str] = field(default_factory=list)
+    course_imports: str = ""
 
 
 def defined_names(source: str) -> set[str]:
@@ -72,6 +82,20 @@ def import_statements(cells) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
+def course_versions(cells) -> dict[str, list[str]]:
+    """``{student's name: [expression of the course's version, ...]}`` from every
+    ``yours_or_course(name, course_version, ...)`` call in these code cells."""
+    found: dict[str, list[str]] = {}
+    for tree in _code_trees(cells):
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and len(node.args) >= 2
+                    and isinstance(node.args[0], ast.Name)
+                    and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+                    == "yours_or_course"):
+                found.setdefault(node.args[0].id, []).append(ast.unparse(node.args[1]))
+    return found
+
+
 def exercises_of(notebook) -> list[Exercise]:
     """The exercises of an instructor notebook, in order, from its cells' ``grade`` metadata."""
     found: dict[str, dict] = {}
@@ -82,6 +106,8 @@ def exercises_of(notebook) -> list[Exercise]:
         parts = found.setdefault(meta["exercise"], {})
         parts[meta["role"]] = (cell, meta, index)
     exercises = []
+    versions = course_versions(notebook.cells)
+    all_imports = import_statements(notebook.cells) if versions else ""
     for exercise_id, parts in found.items():
         if "solution" not in parts or "check" not in parts:
             raise ValueError(f"exercise {exercise_id!r} needs a solution cell and a check cell")
@@ -94,7 +120,12 @@ def exercises_of(notebook) -> list[Exercise]:
             hidden_source=hidden.source if hidden is not None else "",
             hidden_points=float(hidden_meta.get("points", 0)),
             depends_on=list(meta.get("depends_on", [])),
-            imports=import_statements(notebook.cells[:check_index])))
+            imports=import_statements(notebook.cells[:check_index]),
+            kind=str(meta.get("kind", ""))))
+        defines = exercises[-1].defines
+        exercises[-1].course_versions = [v for name in sorted(defines)
+                                         for v in versions.get(name, [])]
+        exercises[-1].course_imports = all_imports if exercises[-1].course_versions else ""
     return exercises
 
 

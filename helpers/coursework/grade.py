@@ -35,6 +35,7 @@ submissions folder is only read, and its files are hashed before and after (a ch
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import multiprocessing
@@ -59,8 +60,9 @@ from helpers.coursework.course import (INSTRUCTOR_DIR, Exercise, defined_names, 
 from helpers.coursework.execute import Kernel, Limits, kernel_environment
 from helpers.coursework.gradebook import (Graded, _format_points, feedback_markdown,  # noqa: F401
                                           write_gradebook)
+from helpers.settings import DATA_ENV, SMOKE_ENV
 from helpers.coursework.judge import (ERROR, MISSING, NOT_ATTEMPTED, NOT_YET,  # noqa: F401
-                                      PASSED, TIMEOUT, Result, error_line, judge,
+                                      PASSED, TIMEOUT, Result, course_copy, error_line, judge,
                                       note_dependencies, run_check)
 
 
@@ -88,7 +90,10 @@ def grade_notebook(submission, exercises: list[Exercise], workdir: Path, env: di
                     started = time.monotonic()
                     check = hidden = None
                     if states[index] == "ran" and not error_of(notebook.cells[index]):
-                        check = run_check(exercise.check_source, exercise.imports, kernel.channel)
+                        # the course's own code under the exercise's names gets nothing
+                        check = (course_copy(exercise, kernel.channel)
+                                 or run_check(exercise.check_source, exercise.imports,
+                                              kernel.channel))
                         if (exercise.hidden_source and check.state == "ran" and check.verdicts
                                 and not check.failed):
                             hidden = run_check(exercise.hidden_source, exercise.imports,
@@ -115,6 +120,27 @@ def grade_notebook(submission, exercises: list[Exercise], workdir: Path, env: di
         results.append(result)
     note_dependencies(results, exercises)
     return results, stopped, first_error
+
+
+@contextlib.contextmanager
+def checks_see_the_kernels_data(data_root: Path | None):
+    """While a submission is judged, the checks in this process (a design exercise's training and
+    test images, loaded here and sent to the student's function) read the data the kernel was
+    given, in the kernel's smoke mode: the run's own copy of it, which no kernel can write to (each
+    kernel has a private copy), not whatever data folder the grader was started with."""
+    names = (DATA_ENV, SMOKE_ENV)
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ[SMOKE_ENV] = "1"
+    if data_root is not None:
+        os.environ[DATA_ENV] = str(data_root)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def error_of(cell) -> dict | None:
@@ -159,8 +185,10 @@ def grade_submission(path: Path, relative: str, course: dict[str, list[Exercise]
             # a private copy: deleting it harms no one else
             shutil.copytree(data_root, workdir / "data")
         env = {**kernel_environment(workdir, workdir / "data", limits), **(kernel_env or {})}
-        graded.results, stopped, graded.first_error = grade_notebook(
-            submission, exercises, workdir, env, limits, (modules or {}).get(name, []), sandbox)
+        with checks_see_the_kernels_data(data_root):
+            graded.results, stopped, graded.first_error = grade_notebook(
+                submission, exercises, workdir, env, limits, (modules or {}).get(name, []),
+                sandbox)
         if stopped:
             graded.status = f"graded, but {stopped}"
     except Exception as error:

@@ -29,6 +29,11 @@ class Graded:
         return sum(r.max_points for r in self.results)
 
 
+#: Exercise kinds whose feedback lists every verdict line of their checks (the score reached, the
+#: budget kept or not), also when they pass: the student sees how well their design did.
+MEASURED_KINDS = ("design", "debugging")
+
+
 def format_points(value: float) -> str:
     return f"{value:g}"
 
@@ -75,6 +80,11 @@ def feedback_markdown(graded: Graded) -> str:
               for r in graded.results]
     lines.append("")
     for r in graded.results:
-        if r.detail:
+        if r.kind in MEASURED_KINDS and (r.lines or r.hidden_lines):
+            # a design or debugging exercise: what was measured (score, budget), passed or not
+            lines += [f"**{r.exercise}** ({r.kind}, {r.status}): "
+                      + "; ".join(r.lines + r.hidden_lines)
+                      + (f". {r.detail}" if r.detail and r.status == "PASSED" else ""), ""]
+        elif r.detail:
             lines += [f"**{r.exercise}** ({r.status}): {r.detail}", ""]
     return "\n".join(lines)

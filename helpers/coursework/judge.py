@@ -11,7 +11,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from helpers.checks import core
 from helpers.coursework.channel import ChannelError, KernelGone
@@ -42,6 +44,8 @@ class Result:
     lines: list[str] = field(default_factory=list)
     hidden_lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: the exercise's kind ("design", "debugging"...; "" for a plain function exercise)
+    kind: str = ""
 
 
 @dataclass
@@ -117,6 +121,62 @@ def run_check(source: str, imports: str, channel) -> Part:
     return part
 
 
+#: The course's package: a graded function or class must be the student's code, not this one's.
+COURSE_PACKAGE = "helpers"
+_COURSE_DIR = str(Path(core.__file__).resolve().parents[1])   # .../helpers
+_RESOLVED: dict[tuple[str, str], str] = {}
+
+
+def _in_course(module: str = "", file: str = "") -> bool:
+    return (module == COURSE_PACKAGE or module.startswith(COURSE_PACKAGE + ".")
+            or bool(file) and (file.startswith(_COURSE_DIR + os.sep)
+                               or f"{os.sep}{COURSE_PACKAGE}{os.sep}" in file))
+
+
+def _qualified(imports: str, expression: str) -> str:
+    """``module.qualname`` of the object an instructor's expression names (``polar_features``)."""
+    key = (imports, expression)
+    if key not in _RESOLVED:
+        namespace: dict = {}
+        try:
+            exec(compile(imports, "<instructor imports>", "exec"), namespace)
+            target = eval(compile(expression, "<course version>", "eval"), namespace)
+            _RESOLVED[key] = f"{target.__module__}.{target.__qualname__}"
+        except Exception:
+            _RESOLVED[key] = ""
+    return _RESOLVED[key]
+
+
+def course_copy(exercise: Exercise, channel) -> Part | None:
+    """A failed verdict when a name the exercise grades is the course's code rather than the
+    student's: defined in the course package (``to_polar = polar_features``, a class inheriting
+    from the course's version), or a function that calls the course's own version of the exercise
+    (``def to_polar(p): return polar_features(p)``). None when the names are the student's own (or
+    not there: the check then says so). Asked of the kernel through the channel
+    (:func:`helpers.coursework.channel.origin_of`)."""
+    versions = {q for q in (_qualified(exercise.course_imports, e)
+                            for e in exercise.course_versions) if q}
+    for name in sorted(exercise.defines):
+        try:
+            origin = channel.origin(name)
+        except (NameError, ChannelError):
+            continue
+        modules = [m for m in origin["modules"] if _in_course(module=m)]
+        files = [f for f in origin["files"] if _in_course(file=f)]
+        called = [u for u in origin["uses"] if u in versions]
+        if modules or files:
+            where = modules[0] if modules else files[0]
+            why = (f"it is the course's own code (from {where}), not code written in your "
+                   "notebook: the exercise asks you to write it yourself")
+        elif called:
+            why = (f"it calls the course's own version ({called[0]}) instead of computing the "
+                   "result itself: write the computation in your notebook")
+        else:
+            continue
+        return Part(verdicts=[(False, f"`{name}` is your own code", why)])
+    return None
+
+
 def error_line(error) -> str:
     """The last line of a traceback: ``ExceptionName: message`` (shortened)."""
     if isinstance(error, tuple):
@@ -134,7 +194,8 @@ def judge(exercise: Exercise, roles: dict | None, states: dict, errors: dict,
     verdicts of its checks (run here)."""
     def result(status, points=0.0, detail=""):
         return Result(exercise.id, status, points, exercise.points, detail,
-                      check.lines if check else [], hidden.lines if hidden else [])
+                      check.lines if check else [], hidden.lines if hidden else [],
+                      kind=exercise.kind)
 
     if roles is None:
         return result(MISSING, detail="the exercise's cell is not in the notebook (deleted?); "

@@ -21,7 +21,8 @@ import argparse
 import csv
 import re
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -35,15 +36,25 @@ MODEL_ANSWER = "(model answer)"
 
 @dataclass(frozen=True)
 class Question:
+    """One written question: its id (the name of its CSV and of its gradebook column), its points,
+    where its answer is, and the instructor's model answer."""
     exercise: str
     points: float
     cell_id: str
     question: str  # the markdown cell before the answer: to find the answer when the id is lost
     model_answer: str
+    #: what it asks for (``prediction``, ``explanation``...: the cell's ``kind`` metadata), or ""
+    kind: str = ""
 
 
 def questions_of(notebook, name: str) -> list[Question]:
-    """The written questions of an instructor notebook, in order."""
+    """The written questions of an instructor notebook, in order, each with an id of its own.
+
+    Two answer cells of one exercise (a prediction before an experiment and its explanation after
+    it, ``{"exercise": "04-ablation", "kind": "prediction"}`` and ``... "kind": "explanation"``) are
+    two questions, ``04-ablation-prediction`` and ``04-ablation-explanation``: one CSV each, one
+    gradebook column each.
+    """
     found = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "markdown" or MARKDOWN_BEGIN not in cell.source:
@@ -52,8 +63,19 @@ def questions_of(notebook, name: str) -> list[Question]:
         before = notebook.cells[index - 1].source if index else ""
         answer = cell.source.split(MARKDOWN_BEGIN, 1)[1].split(MARKDOWN_END, 1)[0].strip()
         found.append(Question(meta.get("exercise") or f"{name[:2]}-written-{len(found) + 1}",
-                              float(meta.get("points", 1)), cell.get("id", ""), before, answer))
-    return found
+                              float(meta.get("points", 1)), cell.get("id", ""), before, answer,
+                              str(meta.get("kind", ""))))
+    counts = Counter(q.exercise for q in found)
+    unique, seen = [], Counter()
+    for q in found:
+        if counts[q.exercise] > 1:
+            seen[q.exercise] += 1
+            suffix = q.kind or str(seen[q.exercise])
+            q = replace(q, exercise=f"{q.exercise}-{suffix}")
+        unique.append(q)
+    ids = Counter(q.exercise for q in unique)
+    return [replace(q, exercise=f"{q.exercise}-{i}") if ids[q.exercise] > 1 else q
+            for i, q in enumerate(unique, 1)]
 
 
 def answer_in(submission, question: Question) -> str:
