@@ -235,3 +235,15 @@ def test_hints_never_give_the_solution_code(check, wrong, solution_code, capsys)
 def test_the_early_stopping_hint_names_the_skeleton_s_counter(capsys):
     shown = code_hints_after_two_tries(checks.check_early_stopping, OffByOne, capsys)
     assert "epochs_without_improvement" in shown and "counter =" not in shown
+
+
+def test_the_first_early_stopping_failure_asks_before_it_tells(capsys):
+    """The first try says what went wrong (the weights restored) and asks why; no answer yet."""
+    checks.check_early_stopping(KeepsReferences)
+    first = capsys.readouterr().out
+    assert "NOT YET" in first and "did the later epochs change what you stored?" in first
+    assert "deep copy" not in first and "references" not in first
+
+
+def test_the_design_check_s_docstring_does_not_document_the_grading_split():
+    assert "test" not in (checks.check_digits_design.__doc__ or "")

@@ -100,8 +100,8 @@ def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdi
         restored = model.weight.item()
         if restored != best_epoch:
             return False, (f"restore() gave the weights of epoch {restored:g}, not those of the "
-                           f"best epoch {best_epoch} "
-                           "(state_dict() holds references to the live weights: keep a deep copy)")
+                           f"best epoch {best_epoch}: did the later epochs change what you "
+                           "stored?")
         return True, f"stops after epoch {stop_epoch}, restores epoch {best_epoch}"
     return run("EarlyStopping", "a loss counts as better only when it is strictly lower than the "
                "best so far; then keep a copy of the weights that cannot change later, and start "
@@ -141,8 +141,8 @@ def check_digits_cnn(network: nn.Module, expected_parameters: int, formula: str)
 #: The open design exercise: a model of at most this many
 #: parameters, trained by the student's own loop ...
 DESIGN_PARAMETER_BUDGET = 5_000
-#: ... must reach this error on the validation digits (self-check) and this one on the test digits,
-#: which the exercise never gives the student (the hidden check at grading).
+#: ... must reach this error on the validation digits (self-check) and this one on the test digits
+#: (the hidden check at grading).
 DESIGN_VAL_ERROR, DESIGN_TEST_ERROR = 0.06, 0.10
 
 
@@ -153,7 +153,8 @@ def check_digits_design(build_model: Callable, train_model: Callable,
     ``build_model()`` -> an nn.Module mapping (N, 64) pixels to (N, 10) logits with at most
     :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images, labels)`` trains it on
     the 1000 training digits ((1000, 64) float32 in [0, 1], (1000,) int64) and returns it. Its error
-    on ``split`` ("val": the self-check; "test": grading) must be at most the target.
+    on the held-out digits of ``split`` must be at most the target for that split (the self-check
+    uses the validation digits).
     """
     from helpers.data.digits import load_digits_split
 
@@ -178,9 +179,12 @@ def check_digits_design(build_model: Callable, train_model: Callable,
             error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
             return error <= target, f"{error:.1%} error on the {len(held_images)} {split} digits"
         where = "validation" if split == "val" else "held-out test"
-        return run(f"your recipe reaches at most {target:.0%} {where} error", "train longer or "
-                   "with a better learning rate, add augmentation or weight decay; look at the "
-                   "validation curve for over- and underfitting", test, seconds=12 * TIME_LIMIT,
+        return run(f"your recipe reaches at most {target:.0%} {where} error", "measure your "
+                   "trained model's error on the training digits too: high there as well means "
+                   "underfitting (train longer, another learning rate, a wider layer); low there "
+                   "but high on the validation digits means overfitting (augmentation, weight "
+                   "decay, fewer epochs: sections 4-5). Training must finish within "
+                   f"{12 * TIME_LIMIT:.0f} s", test, seconds=12 * TIME_LIMIT,
                    code_hint="each epoch, a new random order of the training images "
                    "(torch.randperm), then per mini-batch the four steps of notebook 01's training "
                    "loop: clear the gradients, compute the loss of the outputs against the labels, "
