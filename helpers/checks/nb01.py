@@ -44,7 +44,7 @@ def check_points_dataset(dataset, expected_len: int) -> Verdict:
                "shape (1,)", test,
                code_hint="section 1 ('A Dataset over the file') says what each method answers. "
                "For the label's shape, compare what indexing a tensor with one integer and with "
-               "a slice of length one returns: the first drops a dimension, the second keeps it",
+               "a slice of length one returns (print the shape of each)",
                graded_further=True)
 
 
@@ -138,6 +138,15 @@ def check_mlp(model: nn.Module) -> Verdict:
         lambda: _mlp_nonlinear(model),
         lambda: check_loss_decreases(model, nn.BCEWithLogitsLoss(), points, labels, name="the MLP"),
     ))
+
+
+def course_version(name: str) -> Callable:
+    """Return the course's own version of an exercise's function, for ``yours_or_course``.
+
+    The experiment after an exercise uses it while the student's version does not pass its check.
+    """
+    from helpers.data import polar_features
+    return {"to_polar": polar_features}[name]
 
 
 def check_polar(to_polar: Callable) -> Verdict:
