@@ -5,7 +5,6 @@ They are the confusion matrix (notebook 03) and the open design exercise on the 
 message that says what is wrong.
 """
 
-import pytest
 import torch
 from torch import nn
 
@@ -68,12 +67,8 @@ def small_mlp():
     return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
-@pytest.mark.slow   # trains two models
-def test_the_design_check_passes_a_small_mlp_on_validation_and_a_small_cnn_on_test(capsys):
-    assert checks.check_digits_design(small_mlp, train)
-    assert checks.check_digits_design(small_cnn, train, split="test")
-    out = capsys.readouterr().out
-    assert "validation error" in out and "held-out test error" in out and "NOT YET" not in out
+# (The design check passing the instructor's recipe on validation and on test digits: notebook 02's
+# judgement sample in tests/test_judgement.py, through the grader.)
 
 
 def test_the_design_check_fails_a_model_over_budget_or_untrained(capsys):

@@ -1,5 +1,7 @@
-"""Student copies, solution markers and Colab settings
-(issue: coursework); the self-checks: test_checks_*.py."""
+"""Student copies, solution markers and Colab settings (issue: coursework).
+
+The self-checks: test_checks_*.py.
+"""
 
 from pathlib import Path
 
@@ -83,10 +85,13 @@ os.chdir({folder!r})
 
 @pytest.fixture(scope="module")
 def kernel():
-    """One kernel for the five student copies: each new one costs about 4 CPU seconds (ipykernel,
-    PyTorch, torchvision, matplotlib), and the copies import the same modules. Before each copy,
-    ``%reset -f`` deletes every name the previous one defined, so a copy that no longer imports or
-    defines a name it uses still fails with a NameError, as in a kernel of its own."""
+    """One kernel for the five student copies.
+
+    Each new one costs about 4 CPU seconds (ipykernel, PyTorch, torchvision, matplotlib), and the
+    copies import the same modules. Before each copy, ``%reset -f`` deletes every name the previous
+    one defined, so a copy that no longer imports or defines a name it uses still fails with a
+    NameError, as in a kernel of its own.
+    """
     from jupyter_client.manager import KernelManager
 
     manager = KernelManager(kernel_name="python3")

@@ -1,6 +1,9 @@
-"""`make gradescope`: the autograder zip of a notebook, and run_autograder against a temporary
-folder shaped like Gradescope's /autograder (AUTOGRADER_ROOT). Every results.json written here is
-checked against the committed schema of Gradescope's documented format."""
+"""`make gradescope`.
+
+The autograder zip of a notebook, and run_autograder against a temporary folder shaped like
+Gradescope's /autograder (AUTOGRADER_ROOT). Every results.json written here is checked against the
+committed schema of Gradescope's documented format.
+"""
 
 import json
 import os

@@ -1,6 +1,8 @@
-"""The channel between the trusted grader and a student's kernel (helpers/coursework/channel.py):
-plain data and standard models cross it, nothing else does, and a malformed or hostile reply is
-refused before it costs memory. Both ends run in this process here (no kernel: fast)."""
+"""The channel between the trusted grader and a student's kernel (helpers/coursework/channel.py).
+
+Plain data and standard models cross it, nothing else does, and a malformed or hostile reply is
+refused before it costs memory. Both ends run in this process here (no kernel: fast).
+"""
 
 import math
 import re
@@ -176,3 +178,91 @@ def test_a_file_the_students_code_writes_comes_back(tmp_path):
     assert path.is_file()
     loaded = link.lookup("load")(nn.Linear(2, 2), path)
     assert torch.equal(loaded.weight, model.weight)
+
+
+# --- the course's own code under a graded name (issue 27's gap) -----------------------------------
+
+
+def notebook_function(source: str, name: str, namespace: dict):
+    """Define ``name`` as a notebook cell would: its code's module is ``__main__``."""
+    namespace.setdefault("__name__", "__main__")
+    exec(compile(source, "/tmp/ipykernel_1/cell.py", "exec"), namespace)
+    return namespace[name]
+
+
+def exercise_of(exercise_id: str):
+    from helpers.coursework.course import load_course
+    return next(e for exercises in load_course().values() for e in exercises
+                if e.id == exercise_id)
+
+
+@pytest.mark.parametrize("how, source, expected", [
+    ("an alias", "from helpers.data import polar_features as to_polar", "helpers.data"),
+    ("a thin wrapper", "from helpers.data import polar_features\n"
+                       "def to_polar(points):\n    return polar_features(points)\n",
+     "calls the course's own version (helpers.data.transforms.polar_features)"),
+    ("its code swapped in", "from helpers.data import polar_features\n"
+                            "def to_polar(points):\n    pass\n"
+                            "to_polar.__code__ = polar_features.__code__\n", "helpers"),
+])
+def test_the_course_s_own_function_under_the_exercise_s_name_is_refused(tmp_path, how, source,
+                                                                          expected):
+    exercise = exercise_of("01-polar")
+    namespace = {"__name__": "__main__"}
+    notebook_function(source, "to_polar", namespace)
+    part = judge.course_copy(exercise, loopback(tmp_path, namespace))
+    assert part is not None, how
+    [(passed, what, why)] = part.verdicts
+    assert not passed and what == "`to_polar` is your own code" and expected in why, why
+
+
+def test_a_subclass_of_the_course_s_class_is_refused_the_student_s_own_code_is_not(tmp_path):
+    early = exercise_of("02-early-stopping")
+    namespace = {"__name__": "__main__"}
+    notebook_function("from helpers.checks.nb02 import CourseEarlyStopping\n"
+                      "class EarlyStopping(CourseEarlyStopping):\n    pass\n", "EarlyStopping",
+                      namespace)
+    part = judge.course_copy(early, loopback(tmp_path, namespace))
+    assert part and "helpers.checks.nb02" in part.verdicts[0][2]
+    own = {"__name__": "__main__"}
+    notebook_function("import torch\nfrom helpers.models import count_parameters\n"
+                      "def to_polar(points):\n"
+                      "    x, y = points[:, 0], points[:, 1]\n"
+                      "    return torch.stack([torch.hypot(x, y), torch.atan2(y, x)], dim=1)\n",
+                      "to_polar", own)
+    assert judge.course_copy(exercise_of("01-polar"), loopback(tmp_path / "own", own)) is None
+
+
+def test_no_instructor_solution_is_taken_for_the_course_s_own_code(tmp_path):
+    """No instructor solution is refused as the course's own code.
+
+    Every exercise's solution cell, its definitions run as a notebook cell would run them (with the
+    notebook's imports): a solution may use the course's helpers, e.g. notebook 04's design builds
+    its model with the notebook's make_cnn.
+    """
+    import ast
+
+    import nbformat
+
+    from helpers.coursework.course import exercises_of, import_statements
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        namespace = {"__name__": "__main__"}
+        exec(import_statements(notebook.cells), namespace)
+        for cell in notebook.cells:   # the definitions only: no cell's experiments run
+            if cell.cell_type == "code" and (cell.metadata.get("grade") or {}).get(
+                    "role") != "check":
+                try:
+                    tree = ast.parse(cell.source)
+                except SyntaxError:
+                    continue
+                tree.body = [n for n in tree.body if isinstance(n, (
+                    ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom))]
+                try:
+                    exec(compile(tree, "/tmp/ipykernel_1/cell.py", "exec"), namespace)
+                except Exception:
+                    continue
+        server = loopback(tmp_path / path.stem, namespace)
+        for exercise in exercises_of(notebook):
+            assert exercise.defines <= set(namespace), (path.name, exercise.id)
+            assert judge.course_copy(exercise, server) is None, (path.name, exercise.id)

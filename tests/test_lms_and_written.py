@@ -1,5 +1,8 @@
-"""Gradebooks an LMS imports (Canvas, Moodle, Gradescope) from a class roster, and written answers
-graded by a person and merged back: on a generated class, without running kernels."""
+"""Gradebooks an LMS imports (Canvas, Moodle, Gradescope), and written answers merged back.
+
+From a class roster; the written answers graded by a person. On a generated class, without running
+kernels.
+"""
 
 import csv
 from pathlib import Path

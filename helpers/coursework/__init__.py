@@ -1,5 +1,6 @@
-"""Coursework: student copies, grading in a sandbox,
-gradebooks for an LMS, written answers graded by hand.
+"""Coursework.
+
+Student copies, grading in a sandbox, gradebooks for an LMS, written answers graded by hand.
 
 One metadata schema serves every part (like nbgrader's
 ``nbgrader`` key and otter-grader's ``otter``):
@@ -40,8 +41,7 @@ MARKDOWN_PROMPT = ["**Your answer:** _write your answer here._"]
 
 
 def role_of(cell) -> tuple[str | None, str | None]:
-    """(exercise id, role) of a cell from its ``grade``
-    metadata; (None, None) for an ordinary cell."""
+    """Return (exercise id, role) of a cell from its ``grade`` metadata; (None, None) if none."""
     meta = cell.get("metadata", {}).get(KEY) or {}
     return meta.get("exercise"), meta.get("role")
 
@@ -52,6 +52,5 @@ def is_hidden_check(cell) -> bool:
 
 
 def feedback_name(relative: str) -> str:
-    """The feedback file of a submission (its path in
-    the submissions folder): ``feedback/<this>``."""
+    """Name the feedback file ``feedback/<this>`` of a submission (its path in the folder)."""
     return re.sub(r"[^\w.-]", "_", relative.replace("/", "__")).removesuffix(".ipynb") + ".md"

@@ -1,4 +1,4 @@
-"""One command line for the coursework tools:
+"""One command line for the coursework tools:.
 
     python -m helpers.coursework student [--check]          # make student
     python -m helpers.coursework grade SUBMISSIONS [...]    # make grade

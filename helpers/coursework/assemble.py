@@ -1,8 +1,10 @@
-"""Assembling the notebook a submission's kernel runs (otter-grader's "assemble" step): a set-up
-cell, the student's cells without their own check cells, and after each exercise's solution the
-instructor's check cell *for what else it does* (the names it defines, what it prints): its checks
-do nothing there. The checks themselves run in the grader's own process (helpers/coursework/
-judge.py), right after the solution cell has run, through helpers/coursework/channel.py."""
+"""Assembling the notebook a submission's kernel runs (otter-grader's "assemble" step).
+
+A set-up cell, the student's cells without their own check cells, and after each exercise's solution
+the instructor's check cell *for what else it does* (the names it defines, what it prints): its
+checks do nothing there. The checks themselves run in the grader's own process (helpers/coursework/
+judge.py), right after the solution cell has run, through helpers/coursework/channel.py.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 def grading_notebook(submission, exercises: list[Exercise], limits,
                      modules: list[str] = ()):
     """The notebook that is run, and ``{exercise id: {"solution": cell index, "check": index}}``.
-    Stops after the last graded cell (what comes later cannot change a result)."""
+
+    Stops after the last graded cell (what comes later cannot change a result).
+    """
     notebook = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC})
     notebook.cells.append(nbformat.v4.new_code_cell(setup_source(limits, list(modules))))
     cells = [c for c in submission.cells if not is_check_cell(c, exercises)]
@@ -47,10 +51,12 @@ def side_effects_source(check_source: str) -> str:
 
 
 def setup_source(limits, modules: list[str]) -> str:
-    """The first cell run: resource limits for the kernel (cheap, not a sandbox), and the
-    instructor's imports loaded ahead (no names are bound), under the set-up's own time limit: a
-    slow first ``import torch`` on a busy machine must not count against the student's per-cell
-    time."""
+    """The first cell run.
+
+    Resource limits for the kernel (cheap, not a sandbox), and the instructor's imports loaded ahead
+    (no names are bound), under the set-up's own time limit: a slow first ``import torch`` on a busy
+    machine must not count against the student's per-cell time.
+    """
     cpu = int(limits.total_timeout * max(1, limits.threads) + 60)
     modules = [*modules, "helpers.coursework.channel"]
     return (

@@ -97,8 +97,10 @@ class RemoteError(Exception):
 
 
 class Encoder:
-    """Plain data -> JSON-able structure + raw tensor bytes. ``other(value)`` encodes what is not
-    plain data (or raises TypeError)."""
+    """Plain data -> JSON-able structure + raw tensor bytes.
+
+    ``other(value)`` encodes what is not plain data (or raises TypeError).
+    """
 
     def __init__(self, other=None):
         self.chunks: list[bytes] = []
@@ -156,8 +158,10 @@ class Encoder:
 
 
 class Decoder:
-    """JSON structure + raw bytes -> values, checking every tensor spec. ``other(tag, value)``
-    decodes the tags that are not plain data."""
+    """JSON structure + raw bytes -> values, checking every tensor spec.
+
+    ``other(tag, value)`` decodes the tags that are not plain data.
+    """
 
     def __init__(self, blob: bytes, other=None):
         self.blob, self.other = blob, other
@@ -217,8 +221,9 @@ def _plain_argument(value):
 
 
 def architecture(module, handle_of=None) -> dict | None:
-    """``{"type", "args", "children"}`` of a model built only of :data:`LAYERS` (exactly those
-    classes, not subclasses: a subclass may compute something else), else None. With
+    """Describe a model built only of :data:`LAYERS` as ``{"type", "args", "children"}``.
+
+    Exactly those classes, not subclasses (a subclass may compute something else); else None. With
     ``handle_of`` (the kernel's end), a layer of another class that has no weights of its own (a
     student's ``Reshape``, ``Flatten``) becomes ``{"type": "$remote", "handle": ...}``: the grader
     runs it through the channel (:class:`RemoteLayer`), forward and backward."""
@@ -274,9 +279,12 @@ def _build(spec, depth=0, remote=None):
 
 
 def build_model(spec: dict, state: dict, training: bool = False, remote=None) -> nn.Module:
-    """The model of ``spec`` with the weights of ``state``. The shapes are compared on the meta
-    device first: a reply cannot make the grader allocate more than the weights it holds.
-    ``remote(handle, name)`` makes the layers that run through the channel."""
+    """The model of ``spec`` with the weights of ``state``.
+
+    The shapes are compared on the meta device first: a reply cannot make the grader allocate more
+    than the weights it holds. ``remote(handle, name)`` makes the layers that run through the
+    channel.
+    """
     with torch.device("meta"):
         model = _build(spec, remote=remote)
     expected = model.state_dict()
@@ -292,8 +300,10 @@ def build_model(spec: dict, state: dict, training: bool = False, remote=None) ->
 
 
 def load_state(model: nn.Module, state: dict) -> None:
-    """Copy ``state`` into ``model``'s own tensors (in place: references to them see it), keeping
-    which parameters need gradients as ``state`` says."""
+    """Copy ``state`` into ``model``'s own tensors, in place (references to them see it).
+
+    Which parameters need gradients is kept as ``state`` says.
+    """
     own = model.state_dict(keep_vars=True)
     if set(own) != set(state):
         raise ChannelError("the model came back with other layers than it was sent with")
@@ -346,8 +356,10 @@ class _ThroughChannel(torch.autograd.Function):
 
 
 class RemoteLayer(nn.Module):
-    """A layer of the student's own class without weights (``Reshape``, ``Flatten``): the grader's
-    copy of a model runs it in the kernel, one request forward and one backward."""
+    """A layer of the student's own class without weights (``Reshape``, ``Flatten``).
+
+    The grader's copy of a model runs it in the kernel, one request forward and one backward.
+    """
 
     def __init__(self, channel, handle, name):
         super().__init__()
@@ -376,8 +388,11 @@ class RemoteLayer(nn.Module):
 
 
 class Server:
-    """Runs in the student's kernel (so nothing in it is trusted): keeps the student's objects the
-    grader holds handles to, and the kernel's copies of the grader's models and optimizers."""
+    """Runs in the student's kernel (so nothing in it is trusted).
+
+    Keeps the student's objects the grader holds handles to, and the kernel's copies of the grader's
+    models and optimizers.
+    """
 
     def __init__(self, namespace: dict):
         self.namespace = namespace
@@ -538,8 +553,10 @@ class Server:
 
 
 def origin_of(value) -> dict:
-    """Where the code of a function or class comes from (run in the kernel, for the grader's
-    :func:`course_copy`): ``{"kind", "modules", "files"}`` -- the module of the function (of a
+    """Say where the code of a function or class comes from (run in the kernel).
+
+    For the grader's :func:`helpers.coursework.judge.course_copy`: ``{"kind", "modules", "files",
+    "uses"}`` -- the module of the function (of a
     class: of every class it inherits from) and the files of their code. A function written in a
     notebook cell has the module ``__main__`` and a file of the kernel's own; one imported from the
     course package has ``helpers.xxx`` and a file inside ``helpers/``. ``uses``: the functions and
@@ -567,8 +584,11 @@ def origin_of(value) -> dict:
     uses: list[str] = []
 
     def used_by(function):
-        """The functions and classes the code reaches by a global name (``polar_features``) or as
-        an attribute of a module it names (``F.nll_loss``), as ``module.qualname``."""
+        """Collect the functions and classes the code reaches, as ``module.qualname``.
+
+        By a global name (``polar_features``) or as an attribute of a module it names
+        (``F.nll_loss``).
+        """
         namespace = getattr(function, "__globals__", {}) or {}
         codes, names = [getattr(function, "__code__", None)], []
         while codes and len(names) < 2000:
@@ -626,9 +646,11 @@ def serve(folder: str, nonce: str) -> None:
 
 
 def warm_up() -> None:
-    """Run in the kernel's set-up cell: what the first request would otherwise pay for (PyTorch's
-    first optimizer and DataLoader import much of torch: seconds on a busy machine), so that it does
-    not count against the student's time."""
+    """Run in the kernel's set-up cell.
+
+    What the first request would otherwise pay for (PyTorch's first optimizer and DataLoader import
+    much of torch: seconds on a busy machine), so that it does not count against the student's time.
+    """
     model = nn.Linear(1, 1)
     for optimizer in (torch.optim.SGD, torch.optim.Adam):
         optimizer(model.parameters(), lr=0.1).step()
@@ -638,16 +660,21 @@ def warm_up() -> None:
 
 
 class _NoChecks:
-    """What ``checks`` is in the kernel while an instructor's check cell runs there for what else
-    it does (prints, names it defines): every check is the grader's, and does nothing here."""
+    """Stand in for ``checks`` in the kernel while an instructor's check cell runs there.
+
+    The cell runs there for what else it does (prints, names it defines): every check is the
+    grader's, and does nothing here.
+    """
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
 
 
 def run_side_effects(source: str) -> None:
-    """Run an instructor's check cell in the kernel with ``checks`` standing for nothing: the
-    names it defines are there for the cells after it, as in the notebook."""
+    """Run an instructor's check cell in the kernel with ``checks`` standing for nothing.
+
+    The names it defines are there for the cells after it, as in the notebook.
+    """
     import traceback
 
     from IPython.core.inputtransformer2 import TransformerManager
@@ -718,9 +745,12 @@ class Remote:
 
 
 class Channel:
-    """The grader's end: sends requests into ``folder`` (the kernel's folder, which the kernel
-    sees under ``kernel_folder``) and runs ``serve`` in the kernel through ``run`` (source,
-    timeout -> "ran", "timeout" or raises :class:`KernelGone`)."""
+    """The grader's end.
+
+    Sends requests into ``folder`` (the kernel's folder, which the kernel sees under
+    ``kernel_folder``) and runs ``serve`` in the kernel through ``run`` (source, timeout -> "ran",
+    "timeout" or raises :class:`KernelGone`).
+    """
 
     def __init__(self, folder: Path, kernel_folder: str, run, timeout: float, prepare=None):
         self.folder, self.kernel_folder, self.run = folder, kernel_folder, run

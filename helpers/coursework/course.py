@@ -1,5 +1,7 @@
-"""Finding the course's exercises: the instructor notebooks' cell metadata, and which of them a
-submission is (otter-grader's "assignment" step).
+"""Finding the course's exercises.
+
+The instructor notebooks' cell metadata, and which of them a submission is (otter-grader's
+"assignment" step).
 
 A code cell's metadata ``"grade": {"exercise": ID, "role": "solution", "points": P, "depends_on":
 [ID, ...]}`` marks the cell the student completes, ``{"exercise": ID, "role": "check"}`` the
@@ -52,8 +54,10 @@ class Exercise:
 
 
 def defined_names(source: str) -> set[str]:
-    """Top-level functions and classes a cell defines (by
-    regex when it does not parse: a student's typo)."""
+    """Return the top-level functions and classes a cell defines.
+
+    By regex when it does not parse (a student's typo).
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -83,8 +87,11 @@ def import_statements(cells) -> str:
 
 
 def course_versions(cells) -> dict[str, list[str]]:
-    """``{student's name: [expression of the course's version, ...]}`` from every
-    ``yours_or_course(name, course_version, ...)`` call in these code cells."""
+    """``{student's name.
+
+    [expression of the course's version, ...]}`` from every ``yours_or_course(name, course_version,
+    ...)`` call in these code cells.
+    """
     found: dict[str, list[str]] = {}
     for tree in _code_trees(cells):
         for node in ast.walk(tree):
@@ -140,8 +147,7 @@ def load_course(instructor_dir: Path = INSTRUCTOR_DIR) -> dict[str, list[Exercis
 
 
 def needs_datasets(instructor_dir: Path, names) -> bool:
-    """Whether any of these notebooks loads MNIST or
-    SVHN (then a synthetic data root is written)."""
+    """Say whether any of these notebooks loads MNIST or SVHN (then synthetic data is written)."""
     for name in names:
         notebook = nbformat.read(Path(instructor_dir) / f"{name}.ipynb", as_version=4)
         if any(re.search(r"mnist|svhn", c.source, re.IGNORECASE) for c in notebook.cells
@@ -151,8 +157,10 @@ def needs_datasets(instructor_dir: Path, names) -> bool:
 
 
 def imported_modules(notebook) -> list[str]:
-    """The modules the instructor's code cells import (``torch``, ``helpers.checks``...), in order,
-    up to the last exercise (grading runs no further)."""
+    """Return the modules the instructor's code cells import, in order.
+
+    ``torch``, ``helpers.checks``..., up to the last exercise (grading runs no further).
+    """
     graded = [i for i, c in enumerate(notebook.cells) if c.metadata.get(KEY)]
     modules = []
     for tree in _code_trees(notebook.cells[: graded[-1] + 1 if graded else None]):
@@ -168,8 +176,10 @@ def imported_modules(notebook) -> list[str]:
 
 
 def identify(submission, course: dict[str, list[Exercise]]) -> str | None:
-    """The course notebook a submission is: its metadata
-    id, else the one whose checks it calls most."""
+    """The course notebook a submission is.
+
+    Its metadata id, else the one whose checks it calls most.
+    """
     name = (submission.metadata.get(KEY) or {}).get("notebook")
     if name in course:
         return name
@@ -183,8 +193,10 @@ def identify(submission, course: dict[str, list[Exercise]]) -> str | None:
 
 
 def find_solution_cell(cells, exercise: Exercise) -> int | None:
-    """Index of the student's cell for ``exercise``: labelled
-    by metadata, else the last cell defining its names."""
+    """Index of the student's cell for ``exercise``.
+
+    Labelled by metadata, else the last cell defining its names.
+    """
     labelled = [i for i, c in enumerate(cells) if role_of(c) == (exercise.id, "solution")]
     if labelled:
         return labelled[-1]
@@ -194,8 +206,10 @@ def find_solution_cell(cells, exercise: Exercise) -> int | None:
 
 
 def is_check_cell(cell, exercises: list[Exercise]) -> bool:
-    """A submission's own check cell (labelled, or calling
-    one of this notebook's checks): never trusted."""
+    """A submission's own check cell (labelled, or calling one of this notebook's checks).
+
+    Never trusted.
+    """
     if role_of(cell)[1] in ("check", "hidden-check"):
         return True
     calls = set().union(*(e.check_calls for e in exercises))

@@ -1,5 +1,7 @@
-"""Running the assembled notebook in a fresh kernel (otter-grader's "execute" step), in the
-sandbox (helpers/coursework/sandbox.py), with limits per cell and per notebook. The grader's checks
+"""Running the assembled notebook in a fresh kernel (otter-grader's "execute" step).
+
+It runs in the sandbox (helpers/coursework/sandbox.py), with limits per cell and per notebook. The
+grader's checks
 reach the kernel only through :mod:`helpers.coursework.channel`, whose requests this runs as cells
 of their own."""
 
@@ -36,8 +38,10 @@ class Limits:
 
 
 class GradingClient(NotebookClient):
-    """An nbclient that keeps at most ``output_bytes`` of each cell's output: a submission that
-    prints megabytes must not fill the grader's memory."""
+    """An nbclient that keeps at most ``output_bytes`` of each cell's output.
+
+    A submission that prints megabytes must not fill the grader's memory.
+    """
 
     output_bytes = 100_000
 
@@ -58,8 +62,11 @@ class GradingClient(NotebookClient):
 
 
 class Kernel:
-    """One submission's kernel: ``run(index)`` runs a cell of ``notebook``; ``channel`` is the
-    grader's end of the channel to it. ``stopped`` says why the run ended early ("" if not)."""
+    """One submission's kernel.
+
+    ``run(index)`` runs a cell of ``notebook``; ``channel`` is the grader's end of the channel to
+    it. ``stopped`` says why the run ended early ("" if not).
+    """
 
     def __init__(self, notebook, workdir: Path, env: dict, limits: Limits,
                  sandbox: sandboxes.Sandbox | None = None):
@@ -138,8 +145,11 @@ class Kernel:
         return self._execute(self.notebook.cells[index], index, allowed)
 
     def _serve(self, source: str, timeout: float) -> str:
-        """Run one request of the channel: a silent execution (no output kept, no history), not a
-        notebook cell -- a tenth of the time of one. "ran" or "timeout"; raises KernelGone."""
+        """Run one request of the channel.
+
+        A silent execution (no output kept, no history), not a notebook cell -- a tenth of the time
+        of one. "ran" or "timeout"; raises KernelGone.
+        """
         remaining = self.deadline - time.monotonic()
         if remaining <= 1:
             self.stopped = f"the notebook ran out of its {self.limits.total_timeout:g} s in total"
@@ -180,7 +190,9 @@ class Kernel:
 
 def kernel_environment(workdir: Path, data_root: Path, limits: Limits) -> dict:
     """A minimal environment: smoke mode, and every place a notebook writes to inside ``workdir``.
-    The grader's own variables (tokens, paths) are not passed on."""
+
+    The grader's own variables (tokens, paths) are not passed on.
+    """
     env = {name: os.environ[name] for name in ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV")
            if name in os.environ}
     for folder in ("home", "tmp", "cache"):

@@ -124,10 +124,13 @@ def grade_notebook(submission, exercises: list[Exercise], workdir: Path, env: di
 
 @contextlib.contextmanager
 def checks_see_the_kernels_data(data_root: Path | None):
-    """While a submission is judged, the checks in this process (a design exercise's training and
-    test images, loaded here and sent to the student's function) read the data the kernel was
-    given, in the kernel's smoke mode: the run's own copy of it, which no kernel can write to (each
-    kernel has a private copy), not whatever data folder the grader was started with."""
+    """Let the checks in this process read the data the kernel was given, in its smoke mode.
+
+    While a submission is judged, the checks here (a design exercise's training and test images,
+    loaded here and sent to the student's function) read the run's own copy of the kernel's data,
+    which no kernel can write to (each kernel has a private copy), not whatever data folder the
+    grader was started with.
+    """
     names = (DATA_ENV, SMOKE_ENV)
     saved = {name: os.environ.get(name) for name in names}
     os.environ[SMOKE_ENV] = "1"
@@ -152,8 +155,10 @@ def grade_submission(path: Path, relative: str, course: dict[str, list[Exercise]
                      modules: dict[str, list[str]] | None = None,
                      sandbox: sandboxes.Sandbox | None = None,
                      kernel_env: dict | None = None) -> Graded:
-    """Grade one submission in a temporary folder of its
-    own. Never raises: every problem becomes a row."""
+    """Grade one submission in a temporary folder of its own.
+
+    Never raises: every problem becomes a row.
+    """
     started = time.monotonic()
     graded = Graded(file=relative)
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
@@ -208,8 +213,10 @@ class SelfCheckFailed(RuntimeError):
 
 
 def solutions_notebook(instructor_dir: Path, name: str):
-    """The student copy of notebook ``name`` with every exercise answered as the instructor did:
-    what a perfect submission looks like."""
+    """The student copy of notebook ``name`` with every exercise answered as the instructor did.
+
+    What a perfect submission looks like.
+    """
     from helpers.coursework import role_of
     from helpers.coursework.student import student_version
 
@@ -286,8 +293,7 @@ def fingerprint(folder: Path) -> dict[str, str]:
 
 
 def write_smoke_data(root: Path) -> Path:
-    """The synthetic datasets the test suite uses (see
-    conftest.py), written once per grading run."""
+    """Write the synthetic datasets the test suite uses (conftest.py), once per grading run."""
     from helpers.data import write_synthetic_datasets
     write_synthetic_datasets(root)
     return root
@@ -310,9 +316,12 @@ def grade_paths(paths: list[tuple[Path, str]], course: dict, instructor_dir: Pat
                 limits: Limits, sandbox: sandboxes.Sandbox, log=print, self_check: bool = True,
                 kernel_env: dict | None = None, notebooks: list[str] | None = None
                 ) -> list[Graded]:
-    """Grade ``(path, name)`` pairs in ``jobs`` worker processes, after the instructor's solutions
-    of ``notebooks`` (default: those submitted) went through the same path with full marks
-    (:class:`SelfCheckFailed` otherwise, before any submission's result is returned)."""
+    """Grade ``(path, name)`` pairs in ``jobs`` worker processes, after the self-check.
+
+    First the instructor's solutions of ``notebooks`` (default: those submitted) go through the
+    same path and must get full marks (:class:`SelfCheckFailed` otherwise, before any submission's
+    result is returned).
+    """
     run_dir = Path(tempfile.mkdtemp(prefix="grade-run-"))
     try:
         data_root = (write_smoke_data(run_dir / "data") if needs_datasets(instructor_dir, course)
@@ -385,14 +394,16 @@ def grade_folder(submissions: Path, out: Path, instructor_dir: Path = INSTRUCTOR
                  jobs: int | None = None, limits: Limits | None = None, log=print,
                  sandbox: str = "auto", roster: Path | None = None, self_check: bool = True,
                  kernel_env: dict | None = None) -> list[Graded]:
-    """Grade every submission in ``submissions``; write the gradebook, the feedback and the written
-    answers to grade by hand into ``out``, and with a ``roster`` (CSV) the LMS import files
-    (helpers.coursework.lms).
+    """Grade every submission in ``submissions``.
+
+    Write the gradebook, the feedback and the written answers to grade by hand into ``out``, and
+    with a ``roster`` (CSV) the LMS import files (helpers.coursework.lms).
 
     ``sandbox``: "auto" (bubblewrap where it works, else unconfined with a loud warning), "bwrap"
     (an error without it) or "none". ``kernel_env``: more environment variables for every kernel.
     Raises :class:`SelfCheckFailed` (nothing written) when the instructor's solutions lose
-    points."""
+    points.
+    """
     # a bad roster fails before hours of grading
     students = lms.read_roster(roster) if roster else None
     submissions, out = Path(submissions).resolve(), Path(out).resolve()

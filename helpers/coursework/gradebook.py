@@ -1,5 +1,8 @@
-"""Writing the gradebook (otter-grader's "export" step): ``grades.csv`` (one row per submission),
-``results.csv`` (one row per exercise) and each student's feedback in Markdown."""
+"""Writing the gradebook (otter-grader's "export" step).
+
+``grades.csv`` (one row per submission), ``results.csv`` (one row per exercise) and each student's
+feedback in Markdown.
+"""
 
 from __future__ import annotations
 

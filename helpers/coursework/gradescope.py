@@ -1,5 +1,6 @@
-"""A Gradescope autograder per notebook: ``make gradescope`` writes
-``build/gradescope/NN_name.zip``.
+"""A Gradescope autograder per notebook.
+
+``make gradescope`` writes ``build/gradescope/NN_name.zip``.
 
     python -m helpers.coursework gradescope build [NOTEBOOK ...] [--out build/gradescope]
     python -m helpers.coursework gradescope run [--root /autograder]     # what run_autograder runs

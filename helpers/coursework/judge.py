@@ -1,10 +1,13 @@
-"""Judging (otter-grader's "check" step): each exercise's self-check and hidden check run here, in
-the grader's own process, where no code of the submission runs. The instructor's check cell is
-executed in a namespace whose imports are the grader's own modules and whose other names are the
-student's objects, reached through :mod:`helpers.coursework.channel` (plain data only). The
-verdicts are what :func:`helpers.checks.core.report` records in this process, never text the
-student's kernel printed. Also here: the one definition of a result (:class:`Result`, the statuses)
-and of the detail a student reads."""
+"""Judging (otter-grader's "check" step).
+
+Each exercise's self-check and hidden check run here, in the grader's own process, where no code of
+the submission runs. The instructor's check cell is executed in a namespace whose imports are the
+grader's own modules and whose other names are the student's objects, reached through
+:mod:`helpers.coursework.channel` (plain data only). The verdicts are what
+:func:`helpers.checks.core.report` records in this process, never text the student's kernel printed.
+Also here: the one definition of a result (:class:`Result`, the statuses) and of the detail a
+student reads.
+"""
 
 from __future__ import annotations
 
@@ -66,9 +69,11 @@ class Part:
 
 
 class StudentNamespace(dict):
-    """Globals for an instructor's check cell: what the cell binds and imports is the grader's;
-    any other name is looked up in the student's kernel, anew on each use (a :class:`Remote`, a
-    rebuilt model or plain data)."""
+    """Globals for an instructor's check cell.
+
+    What the cell binds and imports is the grader's; any other name is looked up in the student's
+    kernel, anew on each use (a :class:`Remote`, a rebuilt model or plain data).
+    """
 
     def __init__(self, channel):
         super().__init__()
@@ -141,19 +146,21 @@ def _qualified(imports: str, expression: str) -> str:
         try:
             exec(compile(imports, "<instructor imports>", "exec"), namespace)
             target = eval(compile(expression, "<course version>", "eval"), namespace)
-            _RESOLVED[key] = f"{target.__module__}.{target.__qualname__}"
         except Exception:
-            _RESOLVED[key] = ""
+            return ""   # (not kept: tried again for the next submission)
+        _RESOLVED[key] = f"{target.__module__}.{target.__qualname__}"
     return _RESOLVED[key]
 
 
 def course_copy(exercise: Exercise, channel) -> Part | None:
-    """A failed verdict when a name the exercise grades is the course's code rather than the
-    student's: defined in the course package (``to_polar = polar_features``, a class inheriting
-    from the course's version), or a function that calls the course's own version of the exercise
-    (``def to_polar(p): return polar_features(p)``). None when the names are the student's own (or
-    not there: the check then says so). Asked of the kernel through the channel
-    (:func:`helpers.coursework.channel.origin_of`)."""
+    """Refuse the course's own code under a name the exercise grades: a failed verdict, or None.
+
+    The course's code rather than the student's: defined in the course package (``to_polar =
+    polar_features``, a class inheriting from the course's version), or a function that calls the
+    course's own version of the exercise (``def to_polar(p): return polar_features(p)``). None when
+    the names are the student's own (or not there: the check then says so). Asked of the kernel
+    through the channel (:func:`helpers.coursework.channel.origin_of`).
+    """
     versions = {q for q in (_qualified(exercise.course_imports, e)
                             for e in exercise.course_versions) if q}
     for name in sorted(exercise.defines):
@@ -190,8 +197,11 @@ def error_line(error) -> str:
 def judge(exercise: Exercise, roles: dict | None, states: dict, errors: dict,
           check: Part | None, hidden: Part | None, stopped: str, truncated: bool = False
           ) -> Result:
-    """One exercise's result: its solution cell's state and error (from running it), and the
-    verdicts of its checks (run here)."""
+    """One exercise's result.
+
+    Its solution cell's state and error (from running it), and the verdicts of its checks (run
+    here).
+    """
     def result(status, points=0.0, detail=""):
         return Result(exercise.id, status, points, exercise.points, detail,
                       check.lines if check else [], hidden.lines if hidden else [],

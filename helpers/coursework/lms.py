@@ -1,5 +1,6 @@
-"""The gradebook in the import formats of Canvas,
-Moodle and Gradescope, matched to the class roster.
+"""The gradebook in the import formats of Canvas, Moodle and Gradescope.
+
+Its rows are matched to the class roster.
 
 The roster is a CSV with a header: ``student_id``, ``name``, ``email`` and, optionally, ``file`` (a
 glob pattern of that student's submission file name, e.g. ``*alice*`` or ``lab1_s1234.ipynb``; other

@@ -48,8 +48,10 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass
 class Sandbox:
-    """How a kernel is confined. ``kind`` is "bwrap"
-    or "none"; the limits apply to both (rlimits)."""
+    """How a kernel is confined.
+
+    ``kind`` is "bwrap" or "none"; the limits apply to both (rlimits).
+    """
 
     kind: str = "none"
     hidden: list[Path] = field(default_factory=list)   # folders the kernel must not see
@@ -82,9 +84,12 @@ class Sandbox:
 
 
 def bwrap_arguments(workdir: Path, hidden: list[Path]) -> list[str]:
-    """bwrap's options: later mounts win, so first everything read-only, then private /tmp and home,
-    then Python and the course package visible again where those hid them, then the hidden folders,
-    then the submission's own folder, writable."""
+    """bwrap's options.
+
+    Later mounts win, so first everything read-only, then private /tmp and home, then Python and the
+    course package visible again where those hid them, then the hidden folders, then the
+    submission's own folder, writable.
+    """
     home = Path.home().resolve()
     # As root, no user namespace (its only user would be
     # root: the kernel drops to a uid of its own instead)
@@ -115,8 +120,10 @@ def bwrap_arguments(workdir: Path, hidden: list[Path]) -> list[str]:
 
 
 def _needed_paths() -> list[Path]:
-    """What the kernel must read: Python (the venv and the
-    interpreter it links to) and the course package."""
+    """What the kernel must read.
+
+    Python (the venv and the interpreter it links to) and the course package.
+    """
     import helpers
 
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
@@ -129,8 +136,10 @@ def _needed_paths() -> list[Path]:
 
 
 def _processes_of(uid: int) -> int:
-    """Tasks (processes and threads) the user runs now:
-    RLIMIT_NPROC counts all of them, not the kernel's."""
+    """Tasks (processes and threads) the user runs now.
+
+    RLIMIT_NPROC counts all of them, not the kernel's.
+    """
     count = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -162,8 +171,10 @@ def bwrap_problem() -> str:
 
 
 def choose(kind: str, log=print) -> str:
-    """The sandbox kind to use for ``--sandbox kind``;
-    "auto" says loudly when it falls back to none."""
+    """The sandbox kind to use for ``--sandbox kind``.
+
+    "auto" says loudly when it falls back to none.
+    """
     if kind not in CHOICES:
         raise ValueError(f"--sandbox must be one of {', '.join(CHOICES)}, not {kind!r}")
     if kind == "none":
@@ -186,17 +197,21 @@ def choose(kind: str, log=print) -> str:
 
 
 def kernel_uid() -> int | None:
-    """A fresh unprivileged uid for the next kernel when
-    the grader is root (else None: keep the user's)."""
+    """Return a fresh unprivileged uid for the next kernel when the grader is root.
+
+    Else None: keep the user's.
+    """
     if os.getuid() != 0:
         return None
     return FIRST_UID + (os.getpid() % 1000) * 1000 + next(_next_uid) % 1000
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel starts inside ``sandbox``: with bwrap, talking over Unix
-    sockets in ``workdir`` (the kernel has no network); unconfined, over the loopback as usual, with
-    the same limits."""
+    """A kernel manager whose kernel starts inside ``sandbox``.
+
+    With bwrap, talking over Unix sockets in ``workdir`` (the kernel has no network); unconfined,
+    over the loopback as usual, with the same limits.
+    """
 
     def __init__(self, sandbox: Sandbox, workdir: Path, **kwargs):
         confined = sandbox.kind == "bwrap"

@@ -78,8 +78,10 @@ def _indent(line: str) -> str:
 
 
 def strip_solutions(source: str, begin: str, end: str, replacement: list[str]) -> str:
-    """``source`` with every solution region replaced by
-    ``replacement`` (at the region's indentation)."""
+    """Return ``source`` with every solution region replaced by ``replacement``.
+
+    At the region's indentation.
+    """
     lines = source.split("\n")
     for first, last in reversed(solution_regions(lines, begin, end)):
         indent = _indent(lines[first])
@@ -143,8 +145,10 @@ def make_student_copies(check: bool = False) -> list[Path]:
 
 
 def course_settings() -> dict:
-    """``[tool.course]`` of pyproject.toml: ``repository``
-    (https://github.com/ORG/REPO) and ``branch``."""
+    """``[tool.course]`` of pyproject.toml.
+
+    ``repository`` (https://github.com/ORG/REPO) and ``branch``.
+    """
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["course"]
 
 
@@ -156,8 +160,10 @@ def github_slug(repository: str) -> str:
 
 
 def set_repository(repository: str, branch: str = "main") -> None:
-    """Point every Colab badge and install cell (notebooks,
-    student copies, README) at ``repository``."""
+    """Point every Colab badge and install cell at ``repository``.
+
+    In the notebooks, the student copies and the README.
+    """
     old = course_settings()
     old_slug, new_slug = github_slug(old["repository"]), github_slug(repository)
     replacements = [(f"github/{old_slug}/blob/{old['branch']}/",

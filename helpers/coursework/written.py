@@ -1,5 +1,6 @@
-"""Written answers, graded by a person without a server:
-collect them side by side, merge the points back.
+"""Written answers, graded by a person without a server.
+
+Collect them side by side, merge the points back.
 
     python -m helpers.coursework.written merge GRADES     # after filling in the points columns
 
@@ -36,8 +37,11 @@ MODEL_ANSWER = "(model answer)"
 
 @dataclass(frozen=True)
 class Question:
-    """One written question: its id (the name of its CSV and of its gradebook column), its points,
-    where its answer is, and the instructor's model answer."""
+    """One written question.
+
+    Its id (the name of its CSV and of its gradebook column), its points, where its answer is, and
+    the instructor's model answer.
+    """
     exercise: str
     points: float
     cell_id: str
@@ -79,8 +83,10 @@ def questions_of(notebook, name: str) -> list[Question]:
 
 
 def answer_in(submission, question: Question) -> str:
-    """The student's answer: the cell with the question's
-    id, else the markdown cell after the question."""
+    """The student's answer.
+
+    The cell with the question's id, else the markdown cell after the question.
+    """
     cells = submission.cells
     for index, cell in enumerate(cells):
         if question.cell_id and cell.get("id") == question.cell_id:
@@ -122,8 +128,11 @@ def collect(graded: list[tuple[str, str, object]], instructor_dir: Path, out: Pa
 
 
 def read_points(grades: Path) -> tuple[dict[str, dict[str, tuple[str, str, str]]], list[str]]:
-    """({question: {file: (points, max, comment)}},
-    "question: file" of every answer without points)."""
+    """Read the points of the written answers.
+
+    Returns ``({question: {file: (points, max, comment)}}, ["question: file" of every answer
+    without points])``.
+    """
     points, ungraded = {}, []
     for path in sorted((grades / "written").glob("*.csv")):
         with open(path, newline="") as file:
@@ -143,8 +152,10 @@ def read_points(grades: Path) -> tuple[dict[str, dict[str, tuple[str, str, str]]
 
 
 def merge(grades: Path) -> list[str]:
-    """Merge the written points into grades.csv and the
-    feedback files; returns the ungraded answers."""
+    """Merge the written points into grades.csv and the feedback files.
+
+    Returns the ungraded answers.
+    """
     grades = Path(grades)
     points, ungraded = read_points(grades)
     with open(grades / "grades.csv", newline="") as file:
