@@ -14,7 +14,9 @@ from torch import nn
 
 
 class LinearClassifier(nn.Module):
-    """One affine layer: logits = x W^T + b, (N, in_features) -> (N, n_outputs). ``n_outputs``: 1
+    """One affine layer: logits = x W^T + b, (N, in_features) -> (N, n_outputs).
+
+    ``n_outputs``: 1
     for a binary classifier (one logit, use ``BCEWithLogitsLoss``), C for C classes (use
     ``CrossEntropyLoss``)."""
 
@@ -27,8 +29,7 @@ class LinearClassifier(nn.Module):
 
 
 class MLP(nn.Module):
-    """A multi-layer perceptron built from ``layer_sizes``:
-    [input size, hidden sizes..., output size].
+    """A multi-layer perceptron built from ``layer_sizes``: [input, hidden sizes..., output].
 
     ``MLP([2, 16, 16, 1])`` is Linear(2,16) -> ReLU -> Linear(16,16) -> ReLU -> Linear(16,1): every
     hidden layer is
@@ -76,8 +77,7 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 
 
 def print_layer_table(model: nn.Module, input_shape: Sequence[int]) -> None:
-    """Print every layer of ``model`` (modules without
-    sub-modules) with its output shape and parameters.
+    """Print every layer of ``model`` (modules without sub-modules), its output shape, parameters.
 
     Notebook 03 writes the idea out (``trace_shapes``: a forward hook on every layer). One zero
     tensor of ``input_shape``, e.g. ``(1, 3, 32, 32)``, runs through the model in eval mode; the
@@ -176,15 +176,18 @@ class CNN(nn.Module):
 
 
 def mnist_best_mlp() -> MLP:
-    """Notebook 03's best MLP: 784-512-512-10 with BatchNorm after each hidden layer (671,754
-    parameters). Recipe used there: Adam with a one-cycle learning rate (max 3e-3, stepped every
-    batch), batch size 128, 6 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output
+    """Return notebook 03's best MLP: 784-512-512-10 with BatchNorm after each hidden layer.
+
+    671,754 parameters. Recipe used there: Adam with a one-cycle learning rate (max 3e-3, stepped
+    every batch), batch size 128, 6 epochs on 55,000 training images. Input (N, 1, 28, 28) -> output
     (N, 10) logits."""
     return MLP([784, 512, 512, 10], batch_norm=True, flatten=True)
 
 
 def mnist_best_cnn(channels_last: bool = True) -> nn.Sequential:
-    """Notebook 03's fast CNN (212,986 parameters), a small network that pools early::
+    """Return notebook 03's fast CNN (212,986 parameters), a small network that pools early.
+
+    Its layers::
 
         Conv 5x5 (1->16, no padding)  -> MaxPool 2 -> BatchNorm -> ReLU   # (N, 16, 12, 12)
         Conv 3x3 (16->32, no padding) -> MaxPool 2 -> BatchNorm -> ReLU   # (N, 32, 5, 5)
@@ -208,7 +211,3 @@ def mnist_best_cnn(channels_last: bool = True) -> nn.Sequential:
         nn.Linear(256, 10))
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
-
-# --- notebook 04: the SVHN model and its recipe live in helpers.recipes (imported here as before)
-
-from helpers.recipes import SVHN_MODEL_CONFIG, SVHN_RECIPE  # noqa: E402,F401

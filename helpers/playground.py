@@ -1,5 +1,4 @@
-"""Notebook 01's playground (TensorFlow Playground in
-a notebook): retrain a small 2D classifier and redraw.
+"""Notebook 01's playground (TensorFlow Playground in a notebook): retrain a 2D classifier, redraw.
 
 The notebook wires ipywidgets to :meth:`Playground.show`; everything here runs headless (tests,
 scripts). Full-batch training on 600 points and one figure redrawn in place (not a new one per
@@ -41,8 +40,9 @@ def noisy_rings(n: int = 600, noise: float = 0.1,
 
 
 def _adam(parameters, lr: float) -> torch.optim.Adam:
-    """Adam, fused into one kernel per step where this PyTorch has it on the CPU (2.4 and later):
-    for tensors this small the per-tensor overhead is most of the time. The same updates either
+    """Return Adam, fused into one kernel per step where this PyTorch has it on the CPU (2.4+).
+
+    For tensors this small the per-tensor overhead is most of the time. The same updates either
     way."""
     parameters = list(parameters)
     try:
@@ -94,7 +94,9 @@ def _plain_number(value, _position=None) -> str:
 
 
 def set_loss_scale(ax, losses) -> None:
-    """A log y-axis when the loss falls by more than a factor 3 (the slow late part stays visible),
+    """Give the loss axis a log scale when the loss falls by more than a factor 3, else linear.
+
+    The log scale keeps the slow late part visible,
     labelled with plain numbers at 1, 2, 5 × 10^k; a linear one for a narrow range (a log axis would
     have no decade in view to label)."""
     low, high = min(losses), max(losses)
@@ -110,8 +112,7 @@ def set_loss_scale(ax, losses) -> None:
 
 
 class Playground:
-    """One figure -- decision boundary (left), training loss
-    per epoch (right) -- redrawn in place for new settings.
+    """One figure (decision boundary, loss per epoch) redrawn in place for new settings.
 
     Redrawing the same figure skips building axes, colour bar and legend at every change; the
     boundary is an image of P(ring) over a grid (cheaper to draw than filled contours) with the 0.5
@@ -189,7 +190,9 @@ class Playground:
         return self.fig
 
     def png(self, **settings) -> bytes:
-        """The figure for ``settings`` as PNG bytes: fixed margins (no tight bounding box: that
+        """Return the figure for ``settings`` as PNG bytes.
+
+        Fixed margins (no tight bounding box: that
         draws the figure twice) and light compression -- the picture goes to a browser on the same
         machine."""
         buffer = io.BytesIO()
@@ -199,8 +202,11 @@ class Playground:
     def show(self, hidden_layers: int = 2, units: int = 8, activation: str = "relu",
              features: str = "x, y", lr: float = 0.03, epochs: int = 200,
              noise: float = 0.1) -> None:
-        """Retrain, redraw and display the figure (the function that the notebook's controls call),
-        described in words (``self.description``: the image's alt text and plain-text form)."""
+        """Retrain, redraw and display the figure (the function that the notebook's controls call).
+
+        It is described in words (``self.description``: the image's alt text and plain-text
+        form).
+        """
         from IPython.display import display  # here: the rest of this module runs without IPython
 
         png = self.png(hidden_layers=hidden_layers, units=units, activation=activation,

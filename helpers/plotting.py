@@ -1,5 +1,8 @@
-"""Figures: learning curves from a history dict, 2D data and decision boundaries, image grids; the
-course's colour palette; :func:`show`, which displays a figure together with a description of it.
+"""Figures, each with a description in words: the course's palette and :func:`show`.
+
+Learning curves from a history dict, 2D data and decision boundaries, image grids, runs over seeds
+and per-batch losses (notebook 05); the course's colour palette; :func:`show`, which displays a
+figure together with a description of it.
 
 Every figure a notebook stores carries a text description computed from the data it shows (the
 ``describe_*`` functions, each beside the figure it describes). :func:`show` stores it in the
@@ -13,7 +16,8 @@ for Data Visualization", 2021, arXiv:2107.02270; matplotlib's ``"petroff10"`` st
 stay distinguishable with red-green (protanopia, deuteranopia) and blue-yellow (tritanopia) colour
 blindness. matplotlib's default ``tab10`` is not: its green and red, and its blue and purple, look
 alike to many readers. :func:`use_course_style` makes ``PALETTE`` matplotlib's colour cycle, so
-lines drawn without a colour get it too; sequential maps (viridis, Blues) and the diverging ``RdBu_r`` of
+lines drawn without a colour get it too; sequential maps (viridis, Blues) and the diverging
+``RdBu_r`` of
 the probabilities vary in lightness as well as hue and read with colour blindness.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -65,7 +70,9 @@ def _check_description(description) -> None:
 
 
 def figure_output(fig, description: str) -> tuple[dict, dict]:
-    """The display data of ``fig`` as a PNG image described by ``description``: (data, metadata),
+    """Return the display data of ``fig`` as a PNG image described by ``description``.
+
+    (data, metadata),
     data ``{"image/png": base64 text, "text/plain": description}``, metadata
     ``{"image/png": {"alt": description}}``. The PNG is what the inline backend would show (tight
     bounding box, the figure's dpi)."""
@@ -76,16 +83,17 @@ def figure_output(fig, description: str) -> tuple[dict, dict]:
 
 
 def png_output(png: bytes, description: str) -> tuple[dict, dict]:
-    """Display data of a PNG image described by ``description``: as :func:`figure_output`, from
-    the image's bytes."""
+    """Return the display data of PNG bytes described by ``description`` (see figure_output)."""
     _check_description(description)
     data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}
     return data, {"image/png": {"alt": description}}
 
 
 def show(fig, description: str) -> None:
-    """Display ``fig`` with ``description`` (what the figure shows, in words and numbers, e.g.
-    from a ``describe_*`` function) and close it, so that it is not displayed a second time at the
+    """Display ``fig`` with ``description`` and close it.
+
+    The description says what the figure shows, in words and numbers, e.g.
+    from a ``describe_*`` function; closing it means that it is not displayed a second time at the
     end of the cell. Outside IPython (a script) it displays nothing and leaves the figure open."""
     _check_description(description)
     if settings.frontend() == "script":
@@ -148,7 +156,9 @@ def describe_curve(values: Sequence[float], percent: bool = False, x: Sequence[f
 def describe_series(series: Mapping[str, Sequence[float]], what: str, x=None,
                     at: str = "epoch {:g}", percent: bool | None = None,
                     best: str | None = None) -> str:
-    """One sentence about several curves of the same quantity, e.g. "Validation accuracy per epoch:
+    """Describe several curves of the same quantity in one sentence.
+
+    E.g. "Validation accuracy per epoch:
     MLP rises from 91.2% to 97.9%; CNN rises from 95.0% to 99.1% (best 99.2% at epoch 8)."
 
     series: name -> (N,) values; what: the quantity ("validation accuracy"); x: (N,) positions or
@@ -167,7 +177,9 @@ def describe_series(series: Mapping[str, Sequence[float]], what: str, x=None,
 
 
 def plot_history(history: dict, title: str | None = None, axes=None):
-    """Learning curves of a ``helpers.training.fit`` history: loss and accuracy per epoch, training
+    """Draw the learning curves of a ``helpers.training.fit`` history.
+
+    Loss and accuracy per epoch, training
     vs validation, on two matplotlib ``axes`` (default: a new 1×2 figure). Returns the figure
     (describe it with :func:`describe_history`)."""
     if axes is None:
@@ -199,7 +211,9 @@ def plot_history(history: dict, title: str | None = None, axes=None):
 
 
 def describe_history(history: dict, name: str | None = None) -> str:
-    """What :func:`plot_history` shows, in one sentence from the history's numbers, e.g. "MLP, 10
+    """Describe what :func:`plot_history` shows, in one sentence from the history's numbers.
+
+    E.g. "MLP, 10
     epochs: training loss falls from 0.52 to 0.031, validation loss falls from 0.31 to 0.082 (lowest
     0.075 at epoch 8); validation accuracy rises from 91.2% to 97.9% (highest 98.0% at epoch 8),
     training accuracy rises from 85.0% to 99.1%. The dotted line marks the best epoch (lowest
@@ -272,6 +286,7 @@ class LiveCurves:
 def plot_points(samples, labels, ax=None, title: str | None = None,
                 class_names=("class 0", "class 1")):
     """Scatter plot of 2D points, (N, 2) array or tensor, coloured by their (N,) 0/1 labels.
+
     Returns the axes (describe them with :func:`describe_points`)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -293,7 +308,9 @@ def plot_points(samples, labels, ax=None, title: str | None = None,
 
 def describe_points(samples, labels, class_names=("class 0", "class 1"), name: str | None = None,
                     axis_names=("x", "y")) -> str:
-    """What :func:`plot_points` shows: how many points of each class, where they lie, e.g. "training
+    """Describe what :func:`plot_points` shows: how many points of each class, where they lie.
+
+    E.g. "training
     set: 400 points, 200 disc and 200 ring. disc: x from -0.99 to 0.98, y from -1 to 0.99, median
     distance from the centre 0.7; ring: ...". samples: (N, 2); labels: (N,) 0/1; axis_names: the
     coordinates' names (the distance from the centre only for ("x", "y"))."""
@@ -316,8 +333,10 @@ def describe_points(samples, labels, class_names=("class 0", "class 1"), name: s
 
 
 def _probability_grid(probability_fn, samples, grid_size: int, margin: float):
-    """P(class 1) over a grid covering ``samples`` (N, 2) and ``margin``: (grid_x, grid_y,
-    probability), each (grid_size, grid_size)."""
+    """Return P(class 1) over a grid covering ``samples`` (N, 2) and ``margin``.
+
+    (grid_x, grid_y, probability), each (grid_size, grid_size).
+    """
     samples = np.asarray(samples)
     low, high = samples.min(axis=0) - margin, samples.max(axis=0) + margin
     xs, ys = np.linspace(low[0], high[0], grid_size), np.linspace(low[1], high[1], grid_size)
@@ -331,7 +350,9 @@ def _probability_grid(probability_fn, samples, grid_size: int, margin: float):
 def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor], samples, labels,
                            ax=None, title: str | None = None, grid_size: int = 200,
                            margin: float = 0.3, class_names=("class 0", "class 1")):
-    """A binary classifier's probability over the plane, its 0.5 boundary, and the data (N, 2),
+    """Draw a binary classifier's probability over the plane, its 0.5 boundary, and the data.
+
+    The data (N, 2),
     labels (N,) 0/1, on top. Returns the axes (describe them with
     :func:`describe_decision_boundary`).
 
@@ -354,7 +375,9 @@ def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor
 def describe_decision_boundary(probability_fn, samples, labels, class_names=("class 0", "class 1"),
                                name: str | None = None, grid_size: int = 100,
                                margin: float = 0.3) -> str:
-    """What :func:`plot_decision_boundary` shows, from the same probabilities: their range over the
+    """Describe what :func:`plot_decision_boundary` shows, from the same probabilities.
+
+    Their range over the
     plotted plane, its share on the class-1 side of 0.5, the probability at the centre and at the
     corners, and how many of the points (N, 2) with labels (N,) 0/1 lie on their class's side."""
     _, _, probability = _probability_grid(probability_fn, samples, grid_size, margin)
@@ -384,14 +407,18 @@ def _labels_text(labels, limit: int = 20) -> str:
 
 
 def describe_images(labels, what: str = "Images") -> str:
-    """A grid of labelled images in words, e.g. "The first 20 training images, labelled 5, 0, 4,
+    """Describe a grid of labelled images in words.
+
+    E.g. "The first 20 training images, labelled 5, 0, 4,
     1, ...". labels: (N,) the labels shown, in the grid's order (row by row)."""
     labels = np.asarray(labels).reshape(-1).tolist() if not isinstance(labels, list) else labels
     return f"{_capital(what)}, labelled {_labels_text(labels)}."
 
 
 def describe_predictions(true, predicted, what: str = "Images", confidence=None) -> str:
-    """A grid of images with their true and predicted labels, e.g. "The first 16 test images: 15
+    """Describe a grid of images with their true and predicted labels.
+
+    E.g. "The first 16 test images: 15
     of 16 predicted correctly; wrong: 4 taken for 9 (p = 0.63)". true, predicted: (N,) labels in
     the grid's order; confidence: (N,) the probability given to each predicted label, or None."""
     true, predicted = np.asarray(true).reshape(-1), np.asarray(predicted).reshape(-1)
@@ -406,7 +433,9 @@ def describe_predictions(true, predicted, what: str = "Images", confidence=None)
 
 def describe_confusion_matrix(matrix, what: str = "test images", class_names=None,
                               top: int = 3) -> str:
-    """A confusion matrix (C, C) in words (rows: true class, columns: predicted): how many on the
+    """Describe a confusion matrix (C, C) in words (rows: true class, columns: predicted).
+
+    How many on the
     diagonal and the ``top`` most frequent confusions, e.g. "Confusion matrix of 10,000 test images:
     9,912 (99.1%) predicted correctly; most frequent confusions: 4 taken for 9 (7 times), ..."."""
     matrix = np.asarray(matrix)
@@ -419,3 +448,164 @@ def describe_confusion_matrix(matrix, what: str = "test images", class_names=Non
     text = (f"Confusion matrix of {total:,} {what} (rows: true class, columns: predicted): "
             f"{correct:,} ({correct / max(total, 1):.1%}) predicted correctly")
     return text + (f"; most frequent confusions: {', '.join(confusions)}." if confusions else ".")
+
+
+# --- runs over seeds and per-batch losses (notebook 05's experiments) -----------------------------
+
+
+def plot_seed_band(ax, results: list[dict], metric: str, label: str, x=None, **style):
+    """Draw the mean over seeds of a per-epoch metric (e.g. ``"val_acc"``) with its min-max band.
+
+    ``x``: positions of the epochs (default: epoch numbers). Returns the line.
+    """
+    values = np.array([result["history"][metric] for result in results])
+    x = np.asarray(results[0]["history"]["epoch"]) if x is None else x
+    line, = ax.plot(x, values.mean(axis=0), label=label, **style)
+    ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2)
+    return line
+
+
+def describe_seed_bands(runs: dict[str, list[dict]], metric: str, what: str | None = None, x=None,
+                        at: str = "epoch {:g}") -> str:
+    """Describe what :func:`plot_seed_band` draws for each of ``runs`` (name -> runs over seeds).
+
+    The mean curve of ``metric`` (e.g. ``"val_acc"``) and the widest min-max spread over the seeds;
+    ``x``: name -> positions of the epochs (default: epoch numbers), written with ``at``.
+    """
+    what = what or metric.replace("val_", "validation ").replace("acc", "accuracy")
+    curves = {name: np.mean([r["history"][metric] for r in results], axis=0)
+              for name, results in runs.items()}
+    spreads = {name: np.ptp([r["history"][metric] for r in results], axis=0).max()
+               for name, results in runs.items()}
+    percent = _is_rate(metric)
+    widest = max(spreads, key=spreads.get)
+    seeds = len(next(iter(runs.values())))
+    return (describe_series(curves, f"{what}, mean over {seeds} seeds", x=x, at=at, percent=percent,
+                            best="max" if percent and "error" not in metric else "min")
+            + f" The widest spread between seeds is {_value(spreads[widest], percent)} ({widest}).")
+
+
+def describe_test_accuracies(runs: dict[str, list[dict]]) -> str:
+    """Describe the test accuracies of ``runs`` (name -> runs over seeds), as a dot per seed shows.
+
+    E.g. "Test accuracy over 3 seeds, mean (lowest to highest): 2 layers 97.1% (96.9% to
+    97.3%); ...".
+    """
+    parts = []
+    for name, results in runs.items():
+        accuracy = np.array([result["test_acc"] for result in results])
+        parts.append(f"{name} {accuracy.mean():.2%} ({accuracy.min():.2%} to {accuracy.max():.2%})")
+    seeds = len(next(iter(runs.values())))
+    return f"Test accuracy over {seeds} seeds, mean (lowest to highest): " + "; ".join(parts) + "."
+
+
+def plot_loss_and_accuracy(runs: dict[str, dict], title: str | None = None):
+    """Draw the training loss and the validation accuracy per epoch of several runs, side by side.
+
+    Returns the two axes.
+    """
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.5))
+    for (name, result), color in zip(runs.items(), itertools.cycle(PALETTE)):
+        history = result["history"]
+        ax_loss.plot(history["epoch"], history["train_loss"], marker=".", label=name, color=color)
+        ax_acc.plot(history["epoch"], history["val_acc"], marker=".", label=name, color=color)
+    ax_loss.set(xlabel="epoch", ylabel="training loss", title=title)
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return ax_loss, ax_acc
+
+
+def describe_loss_and_accuracy(runs: dict[str, dict], title: str | None = None) -> str:
+    """Describe what :func:`plot_loss_and_accuracy` shows: each run's curves per epoch."""
+    histories = {name: result["history"] for name, result in runs.items()}
+    head = f"{title}. " if title else ""
+    losses = {name: history["train_loss"] for name, history in histories.items()}
+    accuracies = {name: history["val_acc"] for name, history in histories.items()}
+    return (head + describe_series(losses, "training loss per epoch") + " "
+            + describe_series(accuracies, "validation accuracy per epoch", best="max"))
+
+
+def plot_batch_losses(runs: dict[str, dict], title: str, ax=None):
+    """Draw the per-batch training loss (faint) of runs and its 20-batch moving average.
+
+    The runs carry ``"batch_losses"`` and ``"batches_per_epoch"``; x in epochs, log scale. Returns
+    the axes.
+    """
+    from helpers.experiments import smooth
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 4))
+    for (name, result), color in zip(runs.items(), itertools.cycle(PALETTE)):
+        losses = np.asarray(result["batch_losses"])
+        x = np.arange(1, len(losses) + 1) / result["batches_per_epoch"]
+        line, = ax.plot(x, smooth(losses), label=name, lw=1.6, color=color)
+        ax.plot(x, losses, color=line.get_color(), alpha=0.25, lw=0.6)
+    ax.set(yscale="log", xlabel="epoch", ylabel="training loss per batch", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def describe_batch_losses(runs: dict[str, dict], title: str | None = None) -> str:
+    """Describe what :func:`plot_batch_losses` shows, per run.
+
+    How its 20-batch moving average goes, its highest single batch loss and how many spikes
+    ``helpers.experiments.find_spikes`` finds.
+    """
+    from helpers.experiments import find_spikes, smooth
+
+    parts = []
+    for name, result in runs.items():
+        losses = np.asarray(result["batch_losses"])
+        average = smooth(losses)
+        highest = int(np.argmax(losses))
+        epochs = len(losses) / result["batches_per_epoch"]
+        spikes = len(find_spikes(losses))
+        in_epoch = highest // result["batches_per_epoch"] + 1
+        parts.append(f"{name}: {len(losses)} batches ({epochs:g} epochs), moving average from "
+                     f"{average[0]:.3g} to {average[-1]:.3g}, highest batch loss "
+                     f"{losses[highest]:.3g} in epoch {in_epoch}, "
+                     f"{spikes} spike{'s' if spikes != 1 else ''}")
+    head = f"{title}. " if title else ""
+    return head + "Training loss per batch (log scale): " + "; ".join(parts) + "."
+
+
+def _seed_values(results: list[dict], key: str) -> np.ndarray:
+    """Return ``key`` of several runs (one per seed) as an array (n_runs,)."""
+    return np.array([result[key] for result in results], dtype=float)
+
+
+def plot_paired_seeds(ax, runs: dict[str, list[dict]], key: str = "val_acc", scale: float = 100):
+    """Draw one dot per seed and variant, the dots of the same seed joined by a grey line.
+
+    The runs are paired by seed; the mean of each variant is a black bar.
+    """
+    names = list(runs)
+    table = np.array([_seed_values(runs[name], key) * scale for name in names])  # (variants, seeds)
+    for seed_values in table.T:
+        ax.plot(range(len(names)), seed_values, color="0.7", lw=1, zorder=1)
+    for position, (name, color) in enumerate(zip(names, itertools.cycle(PALETTE))):
+        ax.scatter(np.full(table.shape[1], position), table[position], color=color, zorder=2)
+        ax.hlines(table[position].mean(), position - 0.2, position + 0.2, color="k", zorder=3)
+    ax.set(xticks=range(len(names)), xticklabels=names, xlim=(-0.5, len(names) - 0.5))
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def describe_paired_seeds(runs: dict[str, list[dict]], key: str = "val_acc",
+                          what: str = "validation accuracy of the kept weights",
+                          percent: bool = True) -> str:
+    """Describe what :func:`plot_paired_seeds` shows: each variant's values by seed and their mean.
+
+    ``percent``: written as percentages, else with three significant digits.
+    """
+    form = "{:.2%}" if percent else "{:.3g}"
+    parts = [f"{name} " + ", ".join(form.format(value) for value in _seed_values(results, key))
+             + f" (mean {form.format(_seed_values(results, key).mean())})"
+             for name, results in runs.items()]
+    seeds = len(next(iter(runs.values())))
+    return (f"One dot per seed, dots of the same seed joined; {what} over {seeds} seeds: "
+            + "; ".join(parts) + ".")

@@ -1,5 +1,4 @@
-"""Notebook 05's self-checks pass on the solutions, fail
-on typical wrong answers, and re-raise on stubs."""
+"""Notebook 05's self-checks pass on the solutions, fail on wrong answers and re-raise on stubs."""
 
 import pytest
 import torch
@@ -154,8 +153,9 @@ def classify_with(normalise=True, cross_entropy=True, zero_grad=True, epochs=30)
 
 
 def classify_digits(train_images, train_labels, new_images, epochs: int = 30):
-    """Notebook 05's debugging exercise, repaired (kept here, not in helpers: the package ships
-    to students): train a small MLP on 8x8 digits given as pixel
+    """Notebook 05's debugging exercise, repaired (here, not in helpers, which students get).
+
+    Train a small MLP on 8x8 digits given as pixel
     counts 0..16 (N, 64) with labels (N,), return the predicted classes (M,) of ``new_images``."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10))

@@ -89,8 +89,11 @@ def test_shown_path_is_relative_inside_the_repository_only(tmp_path):
 
 
 def test_cnn_prints_pytorch_layers_and_skips_pooling_a_one_pixel_map():
-    """Every printed layer is one of PyTorch's (a student can look it up); a 2x2 max pool on a map
-    already 1 pixel wide is skipped, so deep stacks still work on small images."""
+    """Every printed layer is one of PyTorch's (a student can look it up).
+
+    A 2x2 max pool on a map already 1 pixel wide is skipped, so deep stacks still work on small
+    images.
+    """
     import torch
 
     from helpers.models import CNN
