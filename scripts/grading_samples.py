@@ -1,5 +1,6 @@
-"""Sample submissions for the grader (notebook 01's, and the judgement exercises of every notebook),
-and a timing of `make grade` on many of them.
+"""Sample submissions for the grader, and a timing of `make grade` on many of them.
+
+Notebook 01's samples, and the judgement exercises of every notebook.
 
     python scripts/grading_samples.py FOLDER     # write the sample submissions into FOLDER
     # time grading 100 submissions:
@@ -262,6 +263,15 @@ TAMPERING = {
         "01-polar": ATAN_POLAR + TRICKS["fake_files"]},
 }
 
+#: The course's own code handed in as the student's (issue 27's gap): the course's train_one_epoch
+#: imported under the exercise's name, and a to_polar that only calls the course's polar_features
+#: (the version notebook 01 falls back to). Both would pass every check; the grader refuses them.
+COURSE_CODE = {
+    "01-train-one-epoch": "from helpers.training import train_one_epoch   # not mine\n",
+    "01-polar": ("from helpers.data import polar_features\n\n\n"
+                 "def to_polar(points):\n    return polar_features(points)   # a thin wrapper\n"),
+}
+
 #: file name -> expected result of each exercise of
 #: notebook 01 (or the row's status for non-notebooks)
 EXPECTED = {
@@ -275,14 +285,15 @@ EXPECTED = {
     "infinite_loop.ipynb": ["PASSED", "TIMEOUT", "PASSED", "PASSED"],
     "reordered.ipynb": ["PASSED", "PASSED", "MISSING", "PASSED"],
     "hostile_then_kernel_crash.ipynb": ["PASSED", "PASSED", "ERROR", "ERROR"],
+    "course_code.ipynb": ["PASSED", "NOT YET", "PASSED", "NOT YET"],
     "invalid_json.ipynb": "unreadable",
     "empty.ipynb": "unreadable",
     "other_course.ipynb": "unknown notebook",
 }
-#: the few samples that cover every kind of result, for the test suite (4 kernels)
+#: the few samples that cover every kind of result, for the test suite (5 kernels)
 SMALL_SET = ["Alice Smith - lab 1 (2).ipynb", "partly_wrong.ipynb", "mixed.ipynb",
-             "hostile_then_kernel_crash.ipynb", "invalid_json.ipynb", "empty.ipynb",
-             "other_course.ipynb"]
+             "hostile_then_kernel_crash.ipynb", "course_code.ipynb", "invalid_json.ipynb",
+             "empty.ipynb", "other_course.ipynb"]
 #: expected points (of 2, 3, 2, 2) where they are not simply all or nothing
 PARTIAL_POINTS = {"partly_wrong.ipynb": [1, 0, 1, 0]}   # (the self-check of train_one_epoch
 #                                                           catches the missing zero_grad too)
@@ -300,8 +311,10 @@ def cell_of(notebook, exercise: str, role: str = "solution"):
 
 
 def answered(instructor, student, answers: dict[str, str] | None = None):
-    """The student copy with every exercise answered as the
-    instructor did, except ``answers`` (id -> code)."""
+    """Return the student copy with every exercise answered as the instructor did.
+
+    Except ``answers`` (id -> code).
+    """
     notebook = nbformat.from_dict(json.loads(json.dumps(student)))
     for exercise in EXERCISES:
         source = (answers or {}).get(exercise, cell_of(instructor, exercise).source)
@@ -331,18 +344,20 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
         "01-dataset": HARDCODED_LEN, "01-train-one-epoch": NO_ZERO_GRAD, "01-mlp": TANH_MLP,
         "01-polar": ATAN_POLAR})
     answer_written(partly_wrong, instructor, right=False)
-    save("partly_wrong.ipynb", partly_wrong)
+    # (partly wrong, crashing, mixed and the tampering samples: only the cells their exercises need,
+    # see trimmed(); the right, renamed, hostile and looping ones are whole notebooks)
+    save("partly_wrong.ipynb", trimmed(partly_wrong, instructor, EXERCISES))
     save("not_attempted.ipynb", student)
     crashing = answered(instructor, student,
                         {"01-dataset": cell_of(instructor, "01-dataset").source + "\n"
                          + WRONG_FILE})
     cell_of(crashing, "01-mlp").source = ("1 / 0   # a crash before the definition\n"
                                           + cell_of(crashing, "01-mlp").source)
-    save("crashing.ipynb", crashing)
+    save("crashing.ipynb", trimmed(crashing, instructor, EXERCISES))
     mixed = answered(instructor, student, {"01-mlp": stub["01-mlp"]})
     cell_of(mixed, "01-dataset").source += "\n" + WRONG_FILE
     cell_of(mixed, "01-train-one-epoch").source += "\n" + HANG
-    save("mixed.ipynb", mixed)
+    save("mixed.ipynb", trimmed(mixed, instructor, EXERCISES))
     looping = answered(instructor, student)
     cell_of(looping, "01-train-one-epoch").source += "\n" + LOOP_FOREVER
     save("infinite_loop.ipynb", looping)
@@ -369,7 +384,10 @@ def write_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks", only=
         cells=[nbformat.v4.new_code_cell("print('hello from another course')")])
     save("other_course.ipynb", other)
     for name, answers in TAMPERING.items():
-        save(name, answered(instructor, student, answers))
+        # (only the cells the exercises need: the tricks and the checks are what is tested)
+        save(name, trimmed(answered(instructor, student, answers), instructor, EXERCISES))
+    save("course_code.ipynb", trimmed(answered(instructor, student, COURSE_CODE), instructor,
+                                      EXERCISES))
     write_judgement_samples(folder, instructor_dir, only)
 
 
@@ -438,8 +456,11 @@ def role_of_cell(cell) -> tuple:
 
 
 def judgement_kind(cell) -> str:
-    """Return the judgement kind of a graded cell: its ``kind`` metadata, or "written" for a written
-    answer without one; "" for a plain function exercise."""
+    """Return the judgement kind of a graded cell.
+
+    Its ``kind`` metadata, or "written" for a written answer without one; "" for a plain function
+    exercise.
+    """
     from helpers.coursework.course import JUDGEMENT_KINDS
 
     meta = cell.metadata.get("grade") or {}
@@ -450,8 +471,7 @@ def judgement_kind(cell) -> str:
 
 
 def judgement_plan(instructor_dir: Path = ROOT / "notebooks") -> list[dict]:
-    """Return every exercise that needs judgement in the instructor notebooks, with the samples that
-    hold it right and wrong.
+    """Return every exercise that needs judgement, with the samples that hold it right and wrong.
 
     Each item: ``{"notebook", "item" (an exercise id, or a written question's id), "kind",
     "written" (graded by a person), "right", "wrong"}``, found from the cells' metadata.
@@ -568,9 +588,12 @@ def answer_written(notebook, instructor, right: bool) -> None:
 
 
 def trimmed(notebook, instructor, exercises: list[str]):
-    """The notebook with only the code cells that ``exercises`` need (their solution and check
-    cells and what those read: :func:`needed_cells`), and every markdown cell: a submission whose
-    experiments were deleted, graded like any other, in a fraction of the time."""
+    """Return the notebook with only the code cells that ``exercises`` need.
+
+    Their solution and check cells and what those read (:func:`needed_cells`), and every markdown
+    cell: a submission whose experiments were deleted, graded like any other, in a fraction of the
+    time.
+    """
     index = {role_of_cell(c): i for i, c in enumerate(notebook.cells)}
     checks = [c.source for c in instructor.cells
               if role_of_cell(c)[0] in exercises and role_of_cell(c)[1] != "solution"]
@@ -583,8 +606,9 @@ def trimmed(notebook, instructor, exercises: list[str]):
 
 def write_judgement_samples(folder: Path, instructor_dir: Path = ROOT / "notebooks",
                             only=None) -> None:
-    """Write ``NN_judgement_right.ipynb`` and ``NN_judgement_wrong.ipynb`` for every notebook with
-    exercises that need judgement (:func:`judgement_plan`).
+    """Write ``NN_judgement_right.ipynb`` and ``NN_judgement_wrong.ipynb`` per notebook.
+
+    For every notebook with exercises that need judgement (:func:`judgement_plan`).
 
     Each is the student copy with the instructor's answers (right) or wrong ones, keeping only the
     code cells its design and debugging exercises need; all its markdown cells (the written answers)
@@ -625,8 +649,10 @@ def write_judgement_samples(folder: Path, instructor_dir: Path = ROOT / "noteboo
 
 
 def mark_written(grades: Path) -> int:
-    """Play the lecturer on a grades folder: in every ``written/<question>.csv``, full points to the
-    answers that are the model answer and 0 to the others, with a comment each.
+    """Play the lecturer on a grades folder.
+
+    In every ``written/<question>.csv``, full points to the answers that are the model answer and 0
+    to the others, with a comment each.
 
     Returns the number of answers marked; then ``python -m helpers.coursework written merge`` (or
     :func:`helpers.coursework.written.merge`) merges the points back.
@@ -655,8 +681,7 @@ def mark_written(grades: Path) -> int:
 
 
 def write_benchmark(folder: Path, count: int, instructor_dir: Path = ROOT / "notebooks") -> None:
-    """``count`` submissions like a real class: mostly
-    right, some partly wrong, some not finished."""
+    """Write ``count`` submissions like a real class: mostly right, some wrong, some unfinished."""
     folder.mkdir(parents=True, exist_ok=True)
     instructor, student = instructor_and_student(instructor_dir)
     variants = [answered(instructor, student)] * 6 + [
@@ -680,7 +705,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.benchmark:
         write_samples(args.folder)
-        print(f"wrote {len(EXPECTED)} sample submissions into {args.folder}")
+        names = [*EXPECTED, *TAMPERING, "course_code.ipynb", *judgement_samples()]
+        print(f"wrote {len(set(names))} sample submissions into {args.folder} "
+              f"({len(judgement_samples())} of them with the judgement exercises of the other "
+              "notebooks, right or wrong)")
         return 0
     from helpers.coursework.grade import grade_folder
     write_benchmark(args.folder, args.benchmark)

@@ -1,5 +1,7 @@
-"""`make grade`: exercises, points and hidden checks in the
-instructor notebooks; grading a folder of submissions."""
+"""`make grade`.
+
+Exercises, points and hidden checks in the instructor notebooks; grading a folder of submissions.
+"""
 
 import csv
 import hashlib
@@ -11,6 +13,7 @@ import pytest
 from helpers.coursework import grade
 from helpers.coursework import student as coursework
 from scripts import grading_samples
+from test_judgement import roster, written_round_trip
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -123,16 +126,19 @@ def hashes(folder: Path) -> dict:
 
 @pytest.mark.slow   # kernels in a process pool
 def test_grading_a_folder_of_submissions(tmp_path):
-    """Right, partly wrong, crashing, hanging, not attempted, deleted cells, renamed, hostile, a
-    kernel crash, not a notebook: every exercise gets its expected result, and the submissions
-    folder is left as it was."""
+    """Every sample gets its expected result, and the submissions folder is left as it was.
+
+    Right, partly wrong, crashing, hanging, not attempted, deleted cells, renamed, hostile, a
+    kernel crash, the course's own code, not a notebook.
+    """
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     tampering = list(grading_samples.TAMPERING)
     grading_samples.write_samples(submissions, only=grading_samples.SMALL_SET + tampering)
     before = hashes(submissions)
     log = []
+    class_list = roster(tmp_path / "class.csv", {"Alice Smith": "", "Pat Wrong": "partly_wrong*"})
     graded = grade.grade_folder(submissions, out, jobs=2, limits=grade.Limits(cell_timeout=5),
-                                log=lambda line, **_: log.append(line))
+                                log=lambda line, **_: log.append(line), roster=class_list)
     assert hashes(submissions) == before, "submissions are read-only inputs"
     assert any(line.startswith("self-check:") and "9/9" in line for line in log), (
         "the instructor's solutions went through the grader first, with full marks")
@@ -167,13 +173,25 @@ def test_grading_a_folder_of_submissions(tmp_path):
     # the hidden check's verdict, with its hint
     assert "NOT YET" in feedback and "additional check did not: NOT YET: " in feedback
     assert len(list((out / "feedback").iterdir())) == len(grading_samples.SMALL_SET + tampering)
+    # the course's own code under the exercise's name (an import, a thin wrapper): refused
+    course_code = {r.exercise: r for r in by_file["course_code.ipynb"].results}
+    for exercise in grading_samples.COURSE_CODE:
+        assert course_code[exercise].points == 0, exercise
+        assert "the course's own" in course_code[exercise].detail, course_code[exercise].detail
+    assert "helpers.training" in course_code["01-train-one-epoch"].detail
+    assert "polar_features" in course_code["01-polar"].detail
+    # notebook 01's written answers (predictions, explanations): right in one sample, wrong in
+    # another, collected beside the model answer, marked, merged into grades.csv and the LMS files
+    written_round_trip(out, grading_samples.judgement_plan(), set(by_file))
 
 
 @pytest.mark.slow   # one kernel
 def test_the_grader_refuses_to_grade_when_its_environment_is_broken(tmp_path):
-    """The course package is not importable in the kernels (as when the sandbox could not see the
-    checkout): the instructor's solutions lose their points, so nothing is graded, and the message
-    says why."""
+    """A grader whose kernels cannot import the course package grades nothing, and says why.
+
+    As when the sandbox could not see the checkout: the instructor's solutions lose their points,
+    so nothing is graded, and the message names the cause.
+    """
     broken = tmp_path / "broken" / "helpers"
     broken.mkdir(parents=True)
     (broken / "__init__.py").write_text("raise ImportError('the course package is broken here')\n")

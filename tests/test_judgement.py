@@ -1,10 +1,12 @@
-"""The exercises that need judgement (issue 30), graded end to end in every notebook: a design or
-debugging exercise through the real grader (assemble, execute, judge, gradebook), its score and
-budget in the feedback; a written prediction or explanation collected beside its model answer, marked
-by a (simulated) lecturer and merged back into the gradebook, the feedback and the LMS exports. Each
-right in one sample and wrong in another (scripts/grading_samples.py). The exercises are found from
-the notebooks' ``grade`` metadata, so a new one is graded here without a change; a kind nobody
-grades fails here."""
+"""The exercises that need judgement (issue 30), graded end to end in every notebook.
+
+A design or debugging exercise goes through the real grader (assemble, execute, judge, gradebook),
+its score and budget in the feedback; a written prediction or explanation is collected beside its
+model answer, marked by a (simulated) lecturer and merged back into the gradebook, the feedback and
+the LMS exports. Each is right in one sample and wrong in another (scripts/grading_samples.py). The
+exercises are found from the notebooks' ``grade`` metadata, so a new one is graded here without a
+change; a kind nobody grades fails here.
+"""
 
 import csv
 from pathlib import Path
@@ -35,8 +37,10 @@ def judgement_cells(path):
 
 @pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.name)
 def test_every_exercise_that_needs_judgement_is_graded_right_and_wrong(path):
-    """Every cell whose metadata asks for judgement is in the plan of the end-to-end tests, with a
-    right and a wrong sample that a slow test grades; a kind nobody grades fails here."""
+    """Every cell whose metadata asks for judgement is in the end-to-end tests' plan.
+
+    Each has a right and a wrong sample that a slow test grades; a kind nobody grades fails here.
+    """
     plan = [item for item in grading_samples.judgement_plan() if item["notebook"] == path.stem]
     items = {item["item"]: item for item in plan}
     for exercise, kind, role in judgement_cells(path):
@@ -56,8 +60,10 @@ def test_every_exercise_that_needs_judgement_is_graded_right_and_wrong(path):
 
 
 def test_the_samples_hold_only_what_the_judgement_exercises_need(tmp_path):
-    """A judgement sample keeps every written answer and only the code its exercises need, and the
-    wrong one differs from the right one in every judgement exercise."""
+    """A judgement sample keeps every written answer and only the code its exercises need.
+
+    The wrong one differs from the right one in every judgement exercise.
+    """
     grading_samples.write_judgement_samples(tmp_path)
     plan = grading_samples.judgement_plan()
     for item in plan:
@@ -74,8 +80,11 @@ def test_the_samples_hold_only_what_the_judgement_exercises_need(tmp_path):
 
 
 def written_round_trip(out: Path, plan: list[dict], graded_files: set[str]) -> None:
-    """Check the written answers of ``plan`` in a grades folder: collected beside the model answer,
-    marked (grading_samples.mark_written), merged into grades.csv, the feedback and the LMS files."""
+    """Check the written answers of ``plan`` in a grades folder, from collection to the LMS files.
+
+    Each is collected beside the model answer, marked (grading_samples.mark_written) and merged into
+    grades.csv, the feedback and the LMS files.
+    """
     items = [item for item in plan if item["written"] and item["right"] in graded_files]
     assert items
     before = {row["file"]: row for row in csv.DictReader(open(out / "grades.csv"))}
@@ -126,10 +135,13 @@ def roster(path: Path, students: dict[str, str]) -> Path:
 
 @pytest.mark.slow   # a kernel per sample (two per notebook)
 def test_judgement_exercises_are_graded_end_to_end(tmp_path):
-    """Per notebook, the design and debugging exercises right (full points, the score and the
-    budget in the feedback) and wrong (0 points, the budget or the score that failed in the
-    feedback), and the written answers through collection, marking, merge and the LMS exports.
-    Graded with ``--sandbox none``: also the test that unconfined grading works."""
+    """Per notebook, the judgement exercises right and wrong, from the grader to the LMS exports.
+
+    The design and debugging exercises right (full points, the score and the budget in the
+    feedback) and wrong (0 points, the budget or the score that failed in the feedback); the
+    written answers through collection, marking, merge and the LMS exports. Graded with
+    ``--sandbox none``: also the test that unconfined grading works.
+    """
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     samples = grading_samples.judgement_samples()
     grading_samples.write_samples(submissions, only=samples)

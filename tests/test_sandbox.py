@@ -48,7 +48,8 @@ def hostile_submissions(folder: Path, port: int) -> None:
     """Write two submissions of notebook 01, right answers each followed by an attack.
 
     So the cell raises where the attack is stopped, and the later exercises still have their
-    definitions.
+    definitions. Only the cells the exercises need (grading_samples.trimmed): the attacks are what
+    is tested, not the notebook's experiments.
     """
     home = Path.home()
     attacks = {
@@ -76,7 +77,8 @@ def hostile_submissions(folder: Path, port: int) -> None:
     for name, by_exercise in attacks.items():
         answers = {e: grading_samples.cell_of(instructor, e).source + "\nimport os\n" + attack
                    for e, attack in by_exercise.items()}
-        notebook = grading_samples.answered(instructor, student, answers)
+        notebook = grading_samples.trimmed(grading_samples.answered(instructor, student, answers),
+                                           instructor, grading_samples.EXERCISES)
         (folder / name).write_text(grading_samples.nbformat.writes(notebook))
 
 
