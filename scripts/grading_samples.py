@@ -502,9 +502,10 @@ def judgement_plan(instructor_dir: Path = ROOT / "notebooks") -> list[dict]:
     return plan
 
 
-def judgement_samples(instructor_dir: Path = ROOT / "notebooks") -> list[str]:
+def judgement_samples(instructor_dir: Path = ROOT / "notebooks", plan=None) -> list[str]:
     """Return the file names of the judgement samples (not notebook 01's own samples)."""
-    files = {f for item in judgement_plan(instructor_dir) for f in (item["right"], item["wrong"])}
+    plan = judgement_plan(instructor_dir) if plan is None else plan
+    files = {f for item in plan for f in (item["right"], item["wrong"])}
     return sorted(files - set(EXPECTED))
 
 

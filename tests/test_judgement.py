@@ -20,8 +20,10 @@ from scripts import grading_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+#: every exercise that needs judgement, and its samples (read once: it reads every notebook)
+PLAN = grading_samples.judgement_plan()
 #: the samples the slow tests grade: notebook 01's in tests/test_grade.py, the others here
-GRADED = set(grading_samples.SMALL_SET) | set(grading_samples.judgement_samples())
+GRADED = set(grading_samples.SMALL_SET) | set(grading_samples.judgement_samples(plan=PLAN))
 
 
 def judgement_cells(path):
@@ -41,7 +43,7 @@ def test_every_exercise_that_needs_judgement_is_graded_right_and_wrong(path):
 
     Each has a right and a wrong sample that a slow test grades; a kind nobody grades fails here.
     """
-    plan = [item for item in grading_samples.judgement_plan() if item["notebook"] == path.stem]
+    plan = [item for item in PLAN if item["notebook"] == path.stem]
     items = {item["item"]: item for item in plan}
     for exercise, kind, role in judgement_cells(path):
         assert kind in JUDGEMENT_KINDS + ("",), (
@@ -59,14 +61,14 @@ def test_every_exercise_that_needs_judgement_is_graded_right_and_wrong(path):
             f"{item['item']}: its samples are not graded by any test")
 
 
+@pytest.mark.slow   # writes every judgement sample: seconds, too long for make test-fast
 def test_the_samples_hold_only_what_the_judgement_exercises_need(tmp_path):
     """A judgement sample keeps every written answer and only the code its exercises need.
 
     The wrong one differs from the right one in every judgement exercise.
     """
     grading_samples.write_judgement_samples(tmp_path)
-    plan = grading_samples.judgement_plan()
-    for item in plan:
+    for item in PLAN:
         if item["right"] in grading_samples.EXPECTED:
             continue
         right, wrong = (nbformat.read(tmp_path / item[w], as_version=4) for w in ("right", "wrong"))
@@ -143,7 +145,7 @@ def test_judgement_exercises_are_graded_end_to_end(tmp_path):
     ``--sandbox none``: also the test that unconfined grading works.
     """
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
-    samples = grading_samples.judgement_samples()
+    samples = grading_samples.judgement_samples(plan=PLAN)
     grading_samples.write_samples(submissions, only=samples)
     assert sorted(p.name for p in submissions.iterdir()) == samples
     class_list = roster(tmp_path / "class.csv", {"Ada Right": "*_judgement_right.ipynb",
@@ -154,7 +156,7 @@ def test_judgement_exercises_are_graded_end_to_end(tmp_path):
                                 self_check=False, log=lambda *_, **__: None,
                                 kernel_env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     by_file = {g.file: g for g in graded}
-    plan = grading_samples.judgement_plan()
+    plan = PLAN
     code = [item for item in plan if not item["written"] and item["right"] in by_file]
     assert {item["notebook"] for item in code} >= {"02_digits_mlp_cnn", "04_svhn_cnn",
                                                    "05_comparisons_and_mistakes"}
