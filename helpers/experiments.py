@@ -149,8 +149,3 @@ def find_spikes(losses, window: int = 20, factor: float = 5.0, floor: float = 0.
     return [i for i in range(window, len(losses))
             if losses[i] > floor and losses[i] > factor * np.median(losses[i - window:i])]
 
-
-# --- figures of these results: in helpers.plotting; tests/test_figures.py still reads them here
-
-from helpers.plotting import (describe_batch_losses, describe_loss_and_accuracy,  # noqa: E402,F401
-                              describe_seed_bands, describe_test_accuracies)

@@ -19,7 +19,7 @@ from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
 
 import helpers.settings  # noqa: E402
-from helpers import experiments, plotting  # noqa: E402
+from helpers import plotting  # noqa: E402
 from helpers.playground import Playground  # noqa: E402
 from helpers.settings import REPO_ROOT  # noqa: E402
 
@@ -319,20 +319,20 @@ def test_experiment_descriptions():
             run_result([0.7, 0.95], [1, 0.4], 0.93),
         ]
     }
-    assert experiments.describe_seed_bands(runs, "val_acc") == (
+    assert plotting.describe_seed_bands(runs, "val_acc") == (
         "Validation accuracy, mean over 2 seeds: 2 layers rises from 75.0% to 92.5%. "
         "The widest spread between seeds is 10.0% (2 layers)."
     )
-    assert experiments.describe_test_accuracies(runs) == (
+    assert plotting.describe_test_accuracies(runs) == (
         "Test accuracy over 2 seeds, mean (lowest to highest): 2 layers 92.00% (91.00% to 93.00%)."
     )
-    text = experiments.describe_loss_and_accuracy({"relu": runs["2 layers"][0]}, "two activations")
+    text = plotting.describe_loss_and_accuracy({"relu": runs["2 layers"][0]}, "two activations")
     assert text == (
         "two activations. Training loss per epoch: relu falls from 1 to 0.5. "
         "Validation accuracy per epoch: relu rises from 80.0% to 90.0%."
     )
     losses = [2.0] * 30 + [20.0] + [1.0] * 29
-    text = experiments.describe_batch_losses(
+    text = plotting.describe_batch_losses(
         {"SGD": {"batch_losses": losses, "batches_per_epoch": 20}}
     )
     assert text == (
