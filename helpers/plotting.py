@@ -17,8 +17,8 @@ stay distinguishable with red-green (protanopia, deuteranopia) and blue-yellow (
 blindness. matplotlib's default ``tab10`` is not: its green and red, and its blue and purple, look
 alike to many readers. :func:`use_course_style` makes ``PALETTE`` matplotlib's colour cycle, so
 lines drawn without a colour get it too; sequential maps (viridis, Blues) and the diverging
-``RdBu_r`` of
-the probabilities vary in lightness as well as hue and read with colour blindness.
+blue-white-orange ``CLASS_PROBABILITY_MAP`` of the probabilities vary in lightness as well as hue
+and read with colour blindness.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from cycler import cycler
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.ticker import MaxNLocator
 
 from helpers import settings
@@ -203,7 +204,9 @@ def plot_history(history: dict, title: str | None = None, axes=None):
         axes[0].axvline(history["best_epoch"], color="gray", linestyle=":",
                         label="best epoch (lowest validation loss)")
     for ax in axes:
-        ax.legend()
+        # below the panel: inside, the legend box can sit on the curves or the best-epoch line
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False,
+                  fontsize="small")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -347,6 +350,35 @@ def _probability_grid(probability_fn, samples, grid_size: int, margin: float):
     return grid_x, grid_y, probability
 
 
+#: P(class 1) from class 0's colour (0) through white (0.5) to class 1's colour (1): a region is
+#: tinted like the points of the class predicted there (blue and orange: apart for every kind of
+#: colour blindness), where a red-blue map painted the class-1 side a colour no point has
+CLASS_PROBABILITY_MAP = LinearSegmentedColormap.from_list(
+    "class_probability", [CLASS_COLORS[0], "#ffffff", CLASS_COLORS[1]])
+
+
+def _side(mask) -> str:
+    """Name where the True cells of a (rows, columns) grid lie, seen from its centre.
+
+    For example "mostly in the upper left"; "" when they lie all around it (a ring, a disc).
+    Row 0 is the bottom of the plot (``np.meshgrid`` over increasing y).
+    """
+    rows, cols = np.nonzero(mask)
+    if len(rows) == 0:
+        return ""
+    size = np.array(mask.shape, dtype=float) - 1
+    dy, dx = rows.mean() / size[0] - 0.5, cols.mean() / size[1] - 0.5
+    if np.hypot(dx, dy) < 0.1:  # centred: around the middle, or all over the plane
+        return ""
+    vertical = "upper" if dy > 0 else "lower"
+    horizontal = "right" if dx > 0 else "left"
+    if abs(dy) < abs(dx) / 2:
+        return f"mostly on the {horizontal}"
+    if abs(dx) < abs(dy) / 2:
+        return f"mostly in the {vertical} part"
+    return f"mostly in the {vertical} {horizontal}"
+
+
 def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor], samples, labels,
                            ax=None, title: str | None = None, grid_size: int = 200,
                            margin: float = 0.3, class_names=("class 0", "class 1")):
@@ -363,8 +395,8 @@ def plot_decision_boundary(probability_fn: Callable[[torch.Tensor], torch.Tensor
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5))
     grid_x, grid_y, probability = _probability_grid(probability_fn, samples, grid_size, margin)
-    filled = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
-                         alpha=0.35)
+    filled = ax.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11),
+                         cmap=CLASS_PROBABILITY_MAP, alpha=0.45)
     if probability.min() < 0.5 < probability.max():  # draw the boundary only where there is one
         ax.contour(grid_x, grid_y, probability, levels=[0.5], colors="k", linewidths=1.5)
     ax.figure.colorbar(filled, ax=ax, fraction=0.046, pad=0.04, label=f"P({class_names[1]})")
@@ -390,9 +422,12 @@ def describe_decision_boundary(probability_fn, samples, labels, class_names=("cl
     positive = f"P({class_names[1]})"
     boundary = ("a 0.5 boundary, drawn in black" if probability.min() < 0.5 < probability.max()
                 else "no 0.5 boundary anywhere in view")
+    side = _side(probability > 0.5)
+    where = f" ({side})" if side else ""
     return (f"{name or 'Decision boundary'}: {positive} from {probability.min():.2f} to "
             f"{probability.max():.2f} over the plotted plane ({boundary}); {class_names[1]} is "
-            f"predicted on {np.mean(probability > 0.5):.0%} of it; {positive} is {middle:.2f} at "
+            f"predicted on {np.mean(probability > 0.5):.0%} of it{where}; {positive} is "
+            f"{middle:.2f} at "
             f"the centre and {corners:.2f} at the corners on average. {correct:.1%} of the "
             f"{len(points)} points shown lie on their class's side.")
 

@@ -266,9 +266,15 @@ def test_describe_decision_boundary_from_the_probabilities():
     )
     assert text.startswith(
         "a vertical boundary: P(right) from 0.00 to 1.00 over the plotted plane (a 0.5 "
-        "boundary, drawn in black); right is predicted on 50% of it;"
+        "boundary, drawn in black); right is predicted on 50% of it (mostly on the right);"
     )
     assert text.endswith("66.7% of the 3 points shown lie on their class's side.")
+    disc = plotting.describe_decision_boundary(  # around the centre: no side to name
+        lambda p: torch.sigmoid(10 * (p.norm(dim=1) - 0.6)), points, [0, 1, 0])
+    assert "of it; P(class 1)" in disc
+    upper_left = plotting.describe_decision_boundary(
+        lambda p: torch.sigmoid(10 * (p[:, 1] - p[:, 0])), points, [0, 1, 0])
+    assert "(mostly in the upper left)" in upper_left
     flat = plotting.describe_decision_boundary(
         lambda p: torch.full((len(p),), 0.2), points, [0, 1, 0]
     )
