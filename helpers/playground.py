@@ -19,7 +19,7 @@ from torch import nn
 
 from helpers.data import make_rings, polar_features
 from helpers.models import MLP
-from helpers.plotting import CLASS_COLORS, describe_curve, png_output
+from helpers.plotting import CLASS_COLORS, CLASS_PROBABILITY_MAP, describe_curve, png_output
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 #: input features from (N, 2) points (x, y) -> (N, D)
@@ -102,12 +102,14 @@ def set_loss_scale(ax, losses) -> None:
     low, high = min(losses), max(losses)
     if high > 3 * low > 0:
         ax.set_yscale("log")
+        ax.set_ylabel("training loss (log scale)")
         ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=30))
         ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
         # unlabelled minor ticks: clutter, and costly to draw
         ax.yaxis.set_minor_locator(NullLocator())
     else:
         ax.set_yscale("linear")
+        ax.set_ylabel("training loss")
         ax.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
 
 
@@ -126,8 +128,9 @@ class Playground:
         # shown as a PNG by show(), never by the inline backend at the end of a cell
         plt.close(self.fig)
         self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84, wspace=0.55)
-        self.image = self.ax_plane.imshow(np.full((2, 2), 0.5), origin="lower", cmap="RdBu_r",
-                                          alpha=0.35, norm=BoundaryNorm(np.linspace(0, 1, 11), 256),
+        self.image = self.ax_plane.imshow(np.full((2, 2), 0.5), origin="lower",
+                                          cmap=CLASS_PROBABILITY_MAP, alpha=0.45,
+                                          norm=BoundaryNorm(np.linspace(0, 1, 11), 256),
                                           aspect="auto", interpolation="bilinear")
         colorbar = self.fig.colorbar(self.image, ax=self.ax_plane, fraction=0.046, pad=0.04,
                                      label=f"P({CLASS_NAMES[1]})")
@@ -176,17 +179,18 @@ class Playground:
         title = (f"{hidden_layers}×{units} {activation} on ({features}): "
                  f"training accuracy {accuracy:.1%}")
         self.ax_plane.set_title(title, pad=16)
+        self.loss_line.set_data(np.arange(1, epochs + 1), losses)
+        set_loss_scale(self.ax_loss, losses)
+        self.ax_loss.relim()
+        self.ax_loss.autoscale_view()
         centre = surface[self.grid_size // 2, self.grid_size // 2]
         self.description = (   # the figure in words: its alt text
             f"{title}, after {epochs} full-batch steps at learning rate {lr:g} on {len(points)} "
             f"points with noise {noise:g}. P({CLASS_NAMES[1]}) goes from {surface.min():.2f} to "
             f"{surface.max():.2f} over the plane, {CLASS_NAMES[1]} predicted on "
             f"{np.mean(surface > 0.5):.0%} of it, {centre:.2f} at the centre. The training loss "
+            f"({'log' if self.ax_loss.get_yscale() == 'log' else 'linear'} scale) "
             f"{describe_curve(losses, at='step {:g}')}.")
-        self.loss_line.set_data(np.arange(1, epochs + 1), losses)
-        set_loss_scale(self.ax_loss, losses)
-        self.ax_loss.relim()
-        self.ax_loss.autoscale_view()
         return self.fig
 
     def png(self, **settings) -> bytes:
