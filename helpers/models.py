@@ -31,8 +31,7 @@ class LinearClassifier(nn.Module):
 class MLP(nn.Module):
     """A multi-layer perceptron built from ``layer_sizes``: [input, hidden sizes..., output].
 
-    ``MLP([2, 16, 16, 1])`` is Linear(2,16) -> ReLU -> Linear(16,16) -> ReLU -> Linear(16,1): every
-    hidden layer is
+    ``MLP([784, 128, 10])`` is Linear(784,128) -> ReLU -> Linear(128,10): every hidden layer is
     ``Linear -> [BatchNorm1d if batch_norm] -> activation -> [Dropout if dropout > 0]``, the last a
     plain ``Linear`` that outputs logits. Input (N, layer_sizes[0]) -> output (N, layer_sizes[-1]);
     with ``flatten``, any (N, ...) input is flattened first (images (N, C, H, W) go in directly).
