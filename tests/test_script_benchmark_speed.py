@@ -6,6 +6,7 @@ MNIST comes from the suite's synthetic data root, SVHN from a synthetic folder.
 import json
 
 import pytest
+import torch
 
 from helpers.data.svhn import write_synthetic_svhn
 from scripts import benchmark_speed
@@ -44,3 +45,32 @@ def test_speedrun_network_is_the_published_one():
     assert count_parameters(model) == (25 * 24 + 24) + (9 * 24 * 32 + 32) + (800 * 256 + 256) \
         + (256 * 10 + 10)
     assert count_parameters(benchmark_speed.reference_svhn_cnn()) > 0
+
+
+@pytest.mark.slow   # a benchmark script, in its tiny mode
+def test_one_benchmark_keeps_the_other_benchmarks_earlier_result(tmp_path):
+    """``--only svhn`` rewrites the SVHN part of the JSON and keeps the MNIST part, with its run."""
+    folder = write_synthetic_svhn(folder=tmp_path / "svhn", n_train=128, n_test=64)
+    out_json = tmp_path / "speed.json"
+    earlier = {"date": "2026-12-08 00:04 UTC", "threads": 1, "mnist": {"recipes": {"x": 1}}}
+    out_json.write_text(json.dumps(earlier))
+    benchmark_speed.main(["--tiny", "--only", "svhn", "--seeds", "1", "--threads", "1",
+                          "--svhn", str(folder), "--json", str(out_json)])
+    report = json.loads(out_json.read_text())
+    assert report["mnist"]["recipes"] == {"x": 1}
+    assert report["mnist"]["measured"]["date"] == "2026-12-08 00:04 UTC"
+    assert report["svhn"]["data"] == "SYNTHETIC SVHN"
+    assert report["svhn"]["recipes"]["notebook 04 recipe"]["batch_size"] == 64
+
+
+def test_notebook_04_recipe_in_the_benchmark_is_the_one_its_ablation_chose():
+    """The benchmark trains notebook 04's chosen variant (dropout off), not the full recipe."""
+    from helpers.recipes import SVHN_CHOSEN_VARIANT, ablation_recipe
+
+    mine = benchmark_speed.svhn_recipes()[0]
+    assert mine.name == "notebook 04 recipe" and SVHN_CHOSEN_VARIANT in mine.notes
+    model = mine.make_model()
+    chosen = ablation_recipe(SVHN_CHOSEN_VARIANT)
+    has_dropout = any(isinstance(layer, torch.nn.Dropout) for layer in model.modules())
+    assert has_dropout == (chosen["dropout"] > 0)
+    assert mine.batch_size == chosen["batch_size"]

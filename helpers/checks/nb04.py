@@ -180,8 +180,9 @@ def check_svhn_design(build_model: Callable, train_model: Callable,
         where = "validation" if split == "val" else "held-out test"
         return run(f"your recipe reaches at most {target:.0%} {where} error", "compare your "
                    "model's training and validation error: both high means it underfits (more "
-                   "epochs, a higher learning rate, batch norm: sections 4 and 6), a large gap "
-                   "means it overfits (augmentation, weight decay: sections 5 and 6); also check "
+                   "epochs, a higher learning rate, batch norm: section 4; little or no dropout: "
+                   "section 6), a large gap means it overfits (augmentation, weight decay: "
+                   "sections 5 and 6); also check "
                    "that train_model calls model.train() and steps the optimizer after every batch",
                    test, seconds=DESIGN_SECONDS, graded_further=split == "val")
     return all_of(within_budget, accurate)
