@@ -24,7 +24,7 @@ from helpers.checks.nb01 import check_mlp, check_points_dataset, check_polar, ch
 from helpers.checks.nb02 import (check_digits_cnn, check_digits_design, check_early_stopping,
                                  check_nll, check_reshape_flatten)
 from helpers.checks.nb03 import (check_confusion_matrix, check_conv_output_size,
-                                 check_layer_parameters, check_mnist_mlp)
+                                 check_layer_parameters, check_mnist_design, check_mnist_mlp)
 from helpers.checks.nb04 import (check_channel_stats, check_random_shift, check_svhn_design,
                                  check_validation_split)
 from helpers.checks.own import yours_or_course
