@@ -1,5 +1,6 @@
-"""The self-checks of notebook 03 pass on the solutions,
-fail on typical wrong answers, re-raise on stubs."""
+"""The self-checks of notebook 03 pass on the solutions and fail on typical wrong answers.
+
+They re-raise on stubs."""
 
 import pytest
 from torch import nn
@@ -166,8 +167,10 @@ def untrained(model, images, labels):
 
 
 def test_the_design_check_passes_the_solution_on_validation_and_on_the_test_file(capsys):
-    """A right submission: within the budget, and accurate on the validation images (self-check)
-    and on the test file (the hidden check); its score and budget are in the feedback."""
+    """A right submission passes, and its score and budget are in the feedback.
+
+    Within the budget, and accurate on the validation images (self-check) and on the test file
+    (the hidden check)."""
     from helpers.checks import nb03
 
     assert nb03.check_mnist_design(design_model, design_training)
@@ -179,8 +182,10 @@ def test_the_design_check_passes_the_solution_on_validation_and_on_the_test_file
 
 
 def test_the_design_check_fails_a_model_over_budget_or_untrained(capsys):
-    """Wrong submissions: over the budget (stopped before training, by how much), or a model
-    that is not trained (its error in the feedback)."""
+    """Wrong submissions fail: over the budget, or not trained.
+
+    Over the budget: stopped before training, saying by how much; not trained: its error in the
+    feedback."""
     from helpers.checks import nb03
 
     def linear():   # 7,850 parameters: the linear classifier of section 2
