@@ -191,3 +191,12 @@ def test_check_repaired_classifier_passes_the_repair_and_fails_each_mistake_left
 def test_check_repaired_classifier_fails_a_wrong_shape_quickly(capsys):
     assert not checks.nb05.check_repaired_classifier(lambda train, labels, new: labels[:3])
     assert "returned shape" in capsys.readouterr().out
+
+
+def test_course_version_names_each_exercise():
+    """The notebook asks for the course's versions by name: none is named in the student's copy."""
+    from helpers.checks import nb05
+
+    assert nb05.course_version("vgg_features") is nb05.vgg_features
+    assert nb05.course_version("time_to_accuracy") is nb05.time_to_accuracy
+    assert nb05.course_version("leak_free_split") is nb05.leak_free_split
