@@ -13,7 +13,7 @@ import pytest
 from helpers.coursework import grade
 from helpers.coursework import student as coursework
 from scripts import grading_samples
-from test_judgement import roster, written_round_trip
+from test_judgement import roster, snapshot, written_round_trip
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -133,11 +133,14 @@ def test_grading_a_folder_of_submissions(tmp_path):
     """
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
     tampering = list(grading_samples.TAMPERING)
-    grading_samples.write_samples(submissions, only=grading_samples.SMALL_SET + tampering)
+    instructor = snapshot(tmp_path)   # (the same notebooks throughout, whatever is edited now)
+    grading_samples.write_samples(submissions, instructor_dir=instructor,
+                                  only=grading_samples.SMALL_SET + tampering)
     before = hashes(submissions)
     log = []
     class_list = roster(tmp_path / "class.csv", {"Alice Smith": "", "Pat Wrong": "partly_wrong*"})
-    graded = grade.grade_folder(submissions, out, jobs=2, limits=grade.Limits(cell_timeout=5),
+    graded = grade.grade_folder(submissions, out, instructor, jobs=2,
+                                limits=grade.Limits(cell_timeout=5),
                                 log=lambda line, **_: log.append(line), roster=class_list)
     assert hashes(submissions) == before, "submissions are read-only inputs"
     assert any(line.startswith("self-check:") and "9/9" in line for line in log), (
@@ -182,7 +185,7 @@ def test_grading_a_folder_of_submissions(tmp_path):
     assert "polar_features" in course_code["01-polar"].detail
     # notebook 01's written answers (predictions, explanations): right in one sample, wrong in
     # another, collected beside the model answer, marked, merged into grades.csv and the LMS files
-    written_round_trip(out, grading_samples.judgement_plan(), set(by_file))
+    written_round_trip(out, grading_samples.judgement_plan(instructor), set(by_file), instructor)
 
 
 @pytest.mark.slow   # one kernel

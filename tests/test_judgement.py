@@ -81,7 +81,22 @@ def test_the_samples_hold_only_what_the_judgement_exercises_need(tmp_path):
             assert sources[1] != sources[0]
 
 
-def written_round_trip(out: Path, plan: list[dict], graded_files: set[str]) -> None:
+def snapshot(tmp_path: Path) -> Path:
+    """Copy the instructor notebooks, so that samples, grading and collection read the same ones.
+
+    Even while someone edits ``notebooks/`` during the test.
+    """
+    import shutil
+
+    copy = tmp_path / "instructor"
+    copy.mkdir()
+    for path in INSTRUCTOR:
+        shutil.copyfile(path, copy / path.name)
+    return copy
+
+
+def written_round_trip(out: Path, plan: list[dict], graded_files: set[str],
+                       instructor: Path = ROOT / "notebooks") -> None:
     """Check the written answers of ``plan`` in a grades folder, from collection to the LMS files.
 
     Each is collected beside the model answer, marked (grading_samples.mark_written) and merged into
@@ -105,7 +120,7 @@ def written_round_trip(out: Path, plan: list[dict], graded_files: set[str]) -> N
         points = {item["item"]: float(after[file][item["item"]]) for item in mine}
         for item in mine:
             maximum = next(q.points for q in written.questions_of(nbformat.read(
-                ROOT / "notebooks" / f"{item['notebook']}.ipynb", as_version=4), item["notebook"])
+                instructor / f"{item['notebook']}.ipynb", as_version=4), item["notebook"])
                            if q.exercise == item["item"])
             assert points[item["item"]] == (maximum if file == item["right"] else 0), (file, item)
         assert float(after[file]["total"]) == float(before[file]["total"]) + sum(points.values())
@@ -145,18 +160,20 @@ def test_judgement_exercises_are_graded_end_to_end(tmp_path):
     ``--sandbox none``: also the test that unconfined grading works.
     """
     submissions, out = tmp_path / "submissions", tmp_path / "grades"
-    samples = grading_samples.judgement_samples(plan=PLAN)
-    grading_samples.write_samples(submissions, only=samples)
+    instructor = snapshot(tmp_path)
+    plan = grading_samples.judgement_plan(instructor)
+    samples = grading_samples.judgement_samples(plan=plan)
+    grading_samples.write_samples(submissions, instructor_dir=instructor, only=samples)
     assert sorted(p.name for p in submissions.iterdir()) == samples
     class_list = roster(tmp_path / "class.csv", {"Ada Right": "*_judgement_right.ipynb",
                                                  "Bob Wrong": "*_judgement_wrong.ipynb"})
     # (self_check=False: the right samples are the instructor's answers; test_grade.py runs the
     # self-check. One thread per kernel, as everywhere in the suite.)
-    graded = grade.grade_folder(submissions, out, jobs=1, sandbox="none", roster=class_list,
+    graded = grade.grade_folder(submissions, out, instructor, jobs=1, sandbox="none",
+                                roster=class_list,
                                 self_check=False, log=lambda *_, **__: None,
                                 kernel_env={"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     by_file = {g.file: g for g in graded}
-    plan = PLAN
     code = [item for item in plan if not item["written"] and item["right"] in by_file]
     assert {item["notebook"] for item in code} >= {"02_digits_mlp_cnn", "04_svhn_cnn",
                                                    "05_comparisons_and_mistakes"}
@@ -179,7 +196,7 @@ def test_judgement_exercises_are_graded_end_to_end(tmp_path):
                 assert "%" in section, section
     rows = {row["file"]: row for row in csv.DictReader(open(out / "results.csv"))}
     assert rows, "results.csv written"
-    written_round_trip(out, plan, set(by_file))
+    written_round_trip(out, plan, set(by_file), instructor)
     canvas = {row[0]: row for row in csv.reader(open(out / "canvas.csv"))}
     grades = {row["file"]: row for row in csv.DictReader(open(out / "grades.csv"))}
     header = next(csv.reader(open(out / "canvas.csv")))
