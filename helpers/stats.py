@@ -59,6 +59,9 @@ class Difference:
                            for value in (self.mean, self.low, self.high))
         if not math.isfinite(self.low):
             return f"{mean}{unit}, {self.test}: no interval"
+        if self.low == self.high:  # no spread between seeds: a zero-width interval claims too much
+            test = self.test.split(",")[0]
+            return f"{mean}{unit} on each of the {self.n} seeds, {test}: no spread"
         return f"{mean}{unit}, {CONFIDENCE:.0%} CI [{low}, {high}], {self.test}"
 
 

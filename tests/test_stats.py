@@ -62,3 +62,10 @@ def test_mcnemar_interval_and_test_agree_on_every_split_of_the_discordant_images
         result = mcnemar(correct_a, correct_b)
         assert result.detectable == (result.low > 0 or result.high < 0)
         assert (result.p_value < 0.05) == result.detectable, (only_a, result)
+
+
+def test_a_difference_without_spread_prints_no_zero_width_interval():
+    """Three seeds with the same difference print as such, not as a '95% CI [-1.00, -1.00]'."""
+    result = paired_difference([1, 1, 1], [2, 2, 2], unit="epochs", scale=1)
+    assert str(result) == "-1.00 epochs on each of the 3 seeds, paired t over 3 seeds: no spread"
+    assert "CI" not in str(result) and result.test.endswith("the same difference on every seed")
