@@ -111,3 +111,45 @@ def test_the_evidence_checks_can_fail(tmp_path):
     assert comparative_claims_without_test(path) == ["cell 1: 'the CNN wins'"]
     assert unbound_result_sentences(path) == ["cell 0: 'The CNN is better than the MLP.'",
                                               "cell 1: 'Dropout never helps.'"]
+
+
+def constant_claims(path: Path) -> list[str]:
+    """Return the ``claim(...)`` calls whose condition is a constant: a ✓ that checks nothing."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    found = []
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            if getattr(node.func, "attr", getattr(node.func, "id", "")) != "claim":
+                continue
+            holds = (node.args[1] if len(node.args) > 1
+                     else next((k.value for k in node.keywords if k.arg == "holds"), None))
+            if isinstance(holds, ast.Constant):
+                found.append(f"cell {index}: {ast.unparse(node)[:90]}")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_claim_holds_by_construction(path):
+    """A claim's condition is computed from the run: ``claim(text, True)`` would always print ✓."""
+    found = constant_claims(path)
+    assert not found, (f"{path.name}: claims whose condition is a constant (compute it from the "
+                       "run, or print the statement without a ✓):\n" + "\n".join(found))
+
+
+def test_the_constant_claim_check_can_fail(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "%matplotlib inline\nclaim('digit 8 is hardest', True, str(rate))\n"
+        "claims.claim('computed', errors < 10)\nclaim(holds=True, statement='kw')")]
+    path = tmp_path / "99_example.ipynb"
+    nbformat.write(notebook, path)
+    assert constant_claims(path) == ["cell 0: claim('digit 8 is hardest', True, str(rate))",
+                                     "cell 0: claim(holds=True, statement='kw')"]
