@@ -1,5 +1,4 @@
-"""Notebook 04's self-checks pass on right answers,
-fail on typical wrong ones, and re-raise on stubs."""
+"""Notebook 04's self-checks pass on right answers, fail on wrong ones, re-raise on stubs."""
 
 import pytest
 # imported before the checks run: their 10 s time limit must not count a slow first import
@@ -120,7 +119,9 @@ def untrained(model, images, labels):
 
 
 def test_check_svhn_design_counts_parameters_and_trains_on_the_training_split(capsys):
-    """Over the parameter budget: stopped before training, the count and the excess in the
+    """The design check stops an oversized model and scores one within the budget.
+
+    Over the parameter budget: stopped before training, the count and the excess in the
     feedback. Within it, the score (error, images, seconds) is in the feedback; an untrained model
     misses the target; one that meets it passes and says grading checks more."""
     from helpers.checks import nb04

@@ -1,5 +1,8 @@
-"""Notebook 04 (SVHN): the leak-free stratified split, per-channel statistics, random shifts, and
-the design exercise (a small model under a parameter budget, graded on the test file)."""
+"""Notebook 04 (SVHN): self-checks for its exercises.
+
+The leak-free stratified split, per-channel statistics, random shifts, and the design exercise (a
+small model under a parameter budget, graded on the test file).
+"""
 
 from collections.abc import Callable
 
@@ -10,17 +13,18 @@ from helpers.checks.core import Verdict, all_of, check_parameter_budget, pair, r
 
 
 def _imbalanced_labels() -> torch.Tensor:
-    """1,000 labels of 4 classes with very different sizes
-    (500/300/150/50), shuffled: stratification shows."""
+    """1,000 shuffled labels of 4 classes of very different sizes (500/300/150/50)."""
     counts = (500, 300, 150, 50)
     labels = torch.cat([torch.full((n,), c) for c, n in enumerate(counts)])
     return labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))]
 
 
 def check_validation_split(split: Callable) -> Verdict:
-    """``split(labels, fraction, seed) -> (train_indices, val_indices)``: no index in both parts,
-    together exactly 0..N-1 (positions in the *training* file), every class gives ``fraction`` of
-    its images to validation (±1)."""
+    """Check ``split(labels, fraction, seed) -> (train_indices, val_indices)``.
+
+    No index in both parts, together exactly 0..N-1 (positions in the *training* file), every class
+    gives ``fraction`` of its images to validation (±1).
+    """
     def test():
         labels = _imbalanced_labels()
         train, val = (torch.as_tensor(part).reshape(-1).long()
@@ -78,9 +82,11 @@ def check_channel_stats(channel_stats: Callable) -> Verdict:
 
 
 def check_random_shift(random_shift: Callable) -> Verdict:
-    """``random_shift(images (N, C, H, W), max_shift)`` moves each image by its own offset of at
-    most ``max_shift`` pixels per direction, zeros shifted in (not wrapped around, not mirrored); 0
-    changes nothing."""
+    """Check ``random_shift(images (N, C, H, W), max_shift)``.
+
+    It moves each image by its own offset of at most ``max_shift`` pixels per direction, zeros
+    shifted in (not wrapped around, not mirrored); 0 changes nothing.
+    """
     def shift_of(image, out, s):
         padded = nn.functional.pad(image, (s, s, s, s))
         h, w = image.shape[-2:]
@@ -131,11 +137,14 @@ DESIGN_SECONDS = 600
 
 def check_svhn_design(build_model: Callable, train_model: Callable,
                       split: str = "val") -> Verdict:
-    """``build_model()`` -> an nn.Module mapping (N, 3, 32, 32) normalised SVHN images to (N, 10)
+    """Check the design exercise's ``build_model`` and ``train_model``.
+
+    ``build_model()`` -> an nn.Module mapping (N, 3, 32, 32) normalised SVHN images to (N, 10)
     logits with at most :data:`DESIGN_PARAMETER_BUDGET` parameters; ``train_model(model, images,
     labels)`` trains it on a stratified subset of the training split and returns it. Its error on
     ``split`` ("val": the validation split, the self-check; "test": the test file, grading) must be
-    at most the target. The feedback gives the parameter count, the error and the training time."""
+    at most the target. The feedback gives the parameter count, the error and the training time.
+    """
     import time
 
     from helpers.data import load_svhn_splits, stratified_split
@@ -178,8 +187,10 @@ def check_svhn_design(build_model: Callable, train_model: Callable,
             return error <= target, (f"{error:.1%} error on {len(held_images):,} {where} images "
                                      f"after {seconds:.0f} s of training on {len(labels):,} images")
         where = "validation" if split == "val" else "held-out test"
-        return run(f"your recipe reaches at most {target:.0%} {where} error", "compare your "
-                   "model's training and validation error: both high means it underfits (more "
+        return run(f"your recipe reaches at most {target:.0%} {where} error", "this check "
+                   "prints only the validation error: measure your trained model's error on its "
+                   "training images too (evaluate it after train_model returns). Both high means "
+                   "it underfits (more "
                    "epochs, a higher learning rate, batch norm: section 4; little or no dropout: "
                    "section 6), a large gap means it overfits (augmentation, weight decay: "
                    "sections 5 and 6); also check "
