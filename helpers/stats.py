@@ -49,19 +49,25 @@ class Difference:
         """+1 when ``a`` is detectably larger, -1 when detectably smaller, 0 when undecided."""
         return 0 if not self.detectable else (1 if self.mean > 0 else -1)
 
-    def interval(self) -> list[float]:
-        """``[low, high]`` as printed (scaled): what a claim's metadata records."""
-        return [round(self.low * self.scale, 6), round(self.high * self.scale, 6)]
+    def interval(self) -> list[float | None]:
+        """``[low, high]`` as printed (scaled): what a claim's metadata records.
+
+        ``None`` stands for an unbounded end (one seed, or no spread between seeds): JSON, and so a
+        notebook's metadata, has no infinity.
+        """
+        return [round(end * self.scale, 6) if math.isfinite(end) else None
+                for end in (self.low, self.high)]
 
     def __str__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         mean, low, high = (f"{value * self.scale:+.{self.digits}f}"
                            for value in (self.mean, self.low, self.high))
+        if self.test.endswith("the same difference on every seed"):
+            test = self.test.split(",")[0]
+            return (f"{mean}{unit} on each of the {self.n} seeds, {test}: no spread between seeds,"
+                    " so no interval")
         if not math.isfinite(self.low):
             return f"{mean}{unit}, {self.test}: no interval"
-        if self.low == self.high:  # no spread between seeds: a zero-width interval claims too much
-            test = self.test.split(",")[0]
-            return f"{mean}{unit} on each of the {self.n} seeds, {test}: no spread"
         return f"{mean}{unit}, {CONFIDENCE:.0%} CI [{low}, {high}], {self.test}"
 
 
@@ -85,8 +91,13 @@ def paired_difference(a, b, unit: str = "points", scale: float = 100.0,
     if n < 2:
         return Difference(mean, -math.inf, math.inf, n, test, unit, scale, digits)
     sem = float(differences.std(ddof=1)) / math.sqrt(n)
-    if sem == 0:   # e.g. two models at 100% on every seed: a zero-width interval measures nothing
-        test += ", the same difference on every seed"
+    if sem == 0:
+        # The same difference on every seed (e.g. whole epochs, or two models at 100%): the t
+        # statistic is undefined, and a zero-width interval would claim certainty that a few
+        # seeds cannot give (with 3 seeds, even a sign test cannot reach 5%). So: no interval,
+        # never detectable, the same rule as one seed.
+        return Difference(mean, -math.inf, math.inf, n,
+                          test + ", the same difference on every seed", unit, scale, digits)
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sem
     return Difference(mean, mean - half, mean + half, n, test, unit, scale, digits)
 
