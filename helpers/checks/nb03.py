@@ -87,9 +87,10 @@ def check_layer_parameters(expected_parameters: Callable) -> Verdict:
                 return (False,
                         f"for {layer} it returned {got!r}; the layer has {count_parameters(layer)}")
         return True, f"on {len(layers)} layers, with and without biases"
-    return run("expected_parameters matches the layers", "Linear: in·out + out; "
-               "Conv2d: k_h·k_w·C_in·C_out + C_out; BatchNorm: 2·C "
-               "(a scale and a shift per channel); no bias term when layer.bias is None", test)
+    return run("expected_parameters matches the layers", "compare your count for that layer "
+               "with section 5's formula for its kind (weights from the layer's shape, plus one "
+               "bias per output unless layer.bias is None; BatchNorm learns a scale and a shift "
+               "per channel)", test)
 
 
 def check_confusion_matrix(confusion_matrix: Callable, per_class_recall: Callable,
@@ -209,8 +210,8 @@ def check_mnist_design(build_model: Callable, train_model: Callable,
             build_model, DESIGN_PARAMETER_BUDGET, "count the parameters layer by layer with the "
             "formulas of section 5: a dense layer on the 784 pixels or on a whole feature map "
             "holds one weight per input value and unit, while a convolution's count does not "
-            "depend on the image size; pool the maps (down to 1x1 at the end) before the dense "
-            "layer, and use few channels")
+            "depend on the image size: find the layer that holds most of your parameters and "
+            "make its input smaller (section 5's tables show where a model's parameters sit)")
 
     def accurate():
         def test():
