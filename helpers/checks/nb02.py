@@ -104,8 +104,8 @@ def check_early_stopping(early_stopping_class: type, patience: int = 3) -> Verdi
                            "stored?")
         return True, f"stops after epoch {stop_epoch}, restores epoch {best_epoch}"
     return run("EarlyStopping", "a loss counts as better only when it is strictly lower than the "
-               "best so far; then keep a copy of the weights that cannot change later, and start "
-               "counting again", test,
+               "best so far. After you store the best weights, what happens to what you stored "
+               "when the next training step changes the model?", test,
                code_hint="on a strictly lower loss: remember the loss and `self.epoch`, store a "
                "copy of the state dict that later optimiser steps cannot change (Python's `copy` "
                "module; PyTorch tutorial 'What is a state_dict?') and put "
@@ -195,6 +195,14 @@ def check_digits_design(build_model: Callable, train_model: Callable,
 
 # --- the course's versions: the experiments after an exercise use them while the student's own
 # version does not pass its check yet (helpers.checks.yours_or_course)
+
+
+def course_version(name: str) -> Callable | type:
+    """Return the course's own version of an exercise's class or function, for ``yours_or_course``.
+
+    The experiment after an exercise uses it while the student's version does not pass its check.
+    """
+    return {"EarlyStopping": CourseEarlyStopping, "make_cnn": course_digits_cnn}[name]
 
 
 class CourseEarlyStopping:
