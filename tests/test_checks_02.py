@@ -198,6 +198,15 @@ def test_the_course_versions_pass_their_own_checks(capsys):
     capsys.readouterr()
 
 
+def test_course_version_names_the_exercises_the_notebook_falls_back_on():
+    """The notebook asks for the course's versions by exercise name, not by class name."""
+    from helpers.checks.nb02 import CourseEarlyStopping, course_digits_cnn, course_version
+    assert course_version("EarlyStopping") is CourseEarlyStopping
+    assert course_version("make_cnn") is course_digits_cnn
+    with pytest.raises(KeyError):
+        course_version("nll")
+
+
 def test_yours_or_course_falls_back_on_a_wrong_early_stopping(capsys):
     from helpers.checks.nb02 import CourseEarlyStopping
     used = checks.yours_or_course(OffByOne, CourseEarlyStopping,
@@ -243,6 +252,7 @@ def test_the_first_early_stopping_failure_asks_before_it_tells(capsys):
     first = capsys.readouterr().out
     assert "NOT YET" in first and "did the later epochs change what you stored?" in first
     assert "deep copy" not in first and "references" not in first
+    assert "cannot change later" not in first   # the rule's hint asks; it does not answer
 
 
 def test_the_design_check_s_docstring_does_not_document_the_grading_split():
