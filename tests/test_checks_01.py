@@ -121,6 +121,14 @@ def test_the_public_check_catches_a_missing_zero_grad(capsys):
     assert "one step per batch" in capsys.readouterr().out
 
 
+def test_the_training_step_hints_teach_before_they_tell(capsys):
+    for _ in range(3):
+        assert not checks.check_train_one_epoch(no_zero_grad_train_one_epoch)
+    out = capsys.readouterr().out
+    assert "section 2" in out   # where the three calls are explained
+    assert "optimizer.zero_grad()" not in out   # never the missing line itself
+
+
 def test_the_mlp_hints_teach_before_they_tell(capsys):
     no_relu = nn.Sequential(nn.Linear(2, 16), nn.Linear(16, 16), nn.Linear(16, 1))
     for _ in range(3):

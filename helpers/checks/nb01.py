@@ -91,12 +91,14 @@ def check_train_one_epoch(train_one_epoch: Callable) -> Verdict:
                            "batch's own gradient")
         return (losses[-1] < losses[0],
                 f"mean loss {losses[0]:.3f} -> {losses[-1]:.3f} over 5 epochs")
-    return run("train_one_epoch trains", "one training step per batch, in the order section 2 "
-               "('The training loop, written out') gives it; the function returns the epoch's "
-               "mean loss", test,
-               code_hint="PyTorch adds each backward() call's gradients to the ones already "
-               "stored until something clears them: which call clears them, and where in the loop "
-               "must it go? PyTorch's tutorial 'Optimizing Model Parameters' shows the loop",
+    return run("train_one_epoch trains", "each batch must take one step on its own gradient, and "
+               "the function must return the epoch's mean loss: for each of the three calls in "
+               "section 2 ('The training loop, written out'), ask what must have happened before "
+               "it, and what it leaves behind for the next batch", test,
+               code_hint="backward() adds each batch's gradients to those already stored, so a "
+               "step taken without clearing them also follows the earlier batches' gradients: "
+               "where in the loop must they be cleared, so that each step sees only its own "
+               "batch? PyTorch's tutorial 'Optimizing Model Parameters' walks through the loop",
                graded_further=True)
 
 
