@@ -20,6 +20,7 @@ import pandas as pd
 
 from helpers.cache import cached_run, code_fingerprint
 from helpers.data import TensorLoader
+from helpers.stats import find_spikes, smooth  # noqa: F401  (notebook 05 reads them here)
 from helpers.training import choose_device
 
 #: Bump when the code of this module that trains changes: a cache key sees the notebook's own
@@ -125,27 +126,3 @@ def accuracy_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
                       "lowest": validation.min(), "highest": validation.max(),
                       "test acc mean": values(results, "test_acc").mean() * 100}
     return pd.DataFrame.from_dict(rows, orient="index").round(2).rename_axis("accuracy (%)")
-
-
-def smooth(values, window: int = 20) -> np.ndarray:
-    """Return the moving average over the last ``window`` values (fewer at the start).
-
-    The result has the length of ``values``.
-    """
-    values = np.asarray(values, dtype=float)
-    cumulative = np.cumsum(np.insert(values, 0, 0.0))
-    ends = np.arange(1, len(values) + 1)
-    starts = np.maximum(ends - window, 0)
-    return (cumulative[ends] - cumulative[starts]) / (ends - starts)
-
-
-def find_spikes(losses, window: int = 20, factor: float = 5.0, floor: float = 0.05) -> list[int]:
-    """Return the indices of batches whose loss is a spike.
-
-    A spike: over ``factor`` x the median of the ``window`` losses before it, and over ``floor``
-    (so that noise at a loss of 0.0001 does not count).
-    """
-    losses = np.asarray(losses)
-    return [i for i in range(window, len(losses))
-            if losses[i] > floor and losses[i] > factor * np.median(losses[i - window:i])]
-

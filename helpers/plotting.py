@@ -569,7 +569,7 @@ def plot_batch_losses(runs: dict[str, dict], title: str, ax=None):
     The runs carry ``"batch_losses"`` and ``"batches_per_epoch"``; x in epochs, log scale. Returns
     the axes.
     """
-    from helpers.experiments import smooth
+    from helpers.stats import smooth
 
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 4))
@@ -588,9 +588,9 @@ def describe_batch_losses(runs: dict[str, dict], title: str | None = None) -> st
     """Describe what :func:`plot_batch_losses` shows, per run.
 
     How its 20-batch moving average goes, its highest single batch loss and how many spikes
-    ``helpers.experiments.find_spikes`` finds.
+    ``helpers.stats.find_spikes`` finds.
     """
-    from helpers.experiments import find_spikes, smooth
+    from helpers.stats import find_spikes, smooth
 
     parts = []
     for name, result in runs.items():

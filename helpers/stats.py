@@ -183,3 +183,29 @@ def mcnemar(correct_a, correct_b, digits: int = 2) -> McNemar:
         p_value = float(test.pvalue)
     return McNemar(mean, low, high, n, f"McNemar's exact test on {n:,} images", "points", 100.0,
                    digits, only_a, only_b, p_value)
+
+
+# --- a loss series: its moving average and its spikes (notebook 05) ------------------------------
+
+
+def smooth(values, window: int = 20) -> np.ndarray:
+    """Return the moving average over the last ``window`` values (fewer at the start).
+
+    The result has the length of ``values``.
+    """
+    values = np.asarray(values, dtype=float)
+    cumulative = np.cumsum(np.insert(values, 0, 0.0))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (cumulative[ends] - cumulative[starts]) / (ends - starts)
+
+
+def find_spikes(losses, window: int = 20, factor: float = 5.0, floor: float = 0.05) -> list[int]:
+    """Return the indices of batches whose loss is a spike.
+
+    A spike: over ``factor`` x the median of the ``window`` losses before it, and over ``floor``
+    (so that noise at a loss of 0.0001 does not count).
+    """
+    losses = np.asarray(losses)
+    return [i for i in range(window, len(losses))
+            if losses[i] > floor and losses[i] > factor * np.median(losses[i - window:i])]

@@ -16,9 +16,9 @@ import pytest
 
 from helpers.coursework import grade, written
 from helpers.coursework.course import JUDGEMENT_KINDS
+from helpers.settings import REPO_ROOT as ROOT
 from scripts import grading_samples
 
-ROOT = Path(__file__).resolve().parent.parent
 INSTRUCTOR = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: every exercise that needs judgement, and its samples (read once: it reads every notebook)
 PLAN = grading_samples.judgement_plan()
