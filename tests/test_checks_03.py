@@ -212,3 +212,12 @@ def test_the_design_check_reraises_on_the_stub():
 
     with pytest.raises(NotImplementedError):
         nb03.check_mnist_design(stub, design_training)
+
+
+def test_the_design_check_keeps_its_solution_and_grading_split_to_itself():
+    from helpers.checks import nb03
+    import inspect
+
+    assert "test" not in (nb03.check_mnist_design.__doc__ or "")
+    source = inspect.getsource(nb03)
+    assert "4,402" not in source and "8-16-20" not in source and "784-6-10" not in source
