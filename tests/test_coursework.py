@@ -69,9 +69,10 @@ def test_student_copy_has_no_solutions_and_no_outputs(path):
     assert all(not c.outputs and c.execution_count is None
                for c in notebook.cells if c.cell_type == "code")
     instructor = nbformat.read(ROOT / "notebooks" / path.name, as_version=4)
-    # instructor-only (make grade)
-    hidden_checks = [c for c in instructor.cells if coursework.is_hidden_check(c)]
-    assert len(notebook.cells) == len(instructor.cells) - len(hidden_checks)
+    # hidden checks (make grade) and cells tagged instructor-only are left out of the copy
+    left_out = [c for c in instructor.cells if coursework.is_hidden_check(c)
+                or coursework.INSTRUCTOR_ONLY in c.metadata.get("tags", [])]
+    assert len(notebook.cells) == len(instructor.cells) - len(left_out)
 
 
 #: run before each student copy in the shared kernel: a fresh folder, no figures, no names left
