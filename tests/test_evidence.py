@@ -153,3 +153,45 @@ def test_the_constant_claim_check_can_fail(tmp_path):
     nbformat.write(notebook, path)
     assert constant_claims(path) == ["cell 0: claim('digit 8 is hardest', True, str(rate))",
                                      "cell 0: claim(holds=True, statement='kw')"]
+
+
+def conclusions_not_shown(path: Path) -> list[str]:
+    """Return the ``conclusion(...)`` statements a cell computes and throws away unshown.
+
+    A bare expression shows its value only as the last statement of a cell; elsewhere it needs
+    ``display(...)``.
+    """
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    found = []
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type != "code":
+            continue
+        body = ast.parse(TransformerManager().transform_cell(cell.source)).body
+        for statement in body[:-1]:
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            name = getattr(getattr(call, "func", None), "attr", None) or getattr(
+                getattr(call, "func", None), "id", None)
+            if name == "conclusion":
+                found.append(f"cell {index}, line {statement.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_conclusion_is_shown(path):
+    """A conclusion that is not a cell's last expression is wrapped in display(), else unseen."""
+    found = conclusions_not_shown(path)
+    assert not found, (f"{path.name}: conclusions computed but never shown (wrap them in "
+                       "display(...)):\n" + "\n".join(found))
+
+
+def test_the_unshown_conclusion_check_can_fail(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "conclusion('a', claim('b', x > 1))\nprint('counted')\n"
+        "display(conclusion('shown'))\nconclusion('last: shown')")]
+    path = tmp_path / "99_example.ipynb"
+    nbformat.write(notebook, path)
+    assert conclusions_not_shown(path) == ["cell 0, line 1"]
