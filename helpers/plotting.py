@@ -58,9 +58,6 @@ def use_course_style() -> None:
     plt.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
 
 
-# Kept until every notebook calls use_course_style() itself (then removed, with this comment).
-use_course_style()
-
 
 # --- showing a figure with its description --------------------------------------------------------
 

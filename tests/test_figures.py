@@ -359,13 +359,27 @@ def test_the_palette_is_petroffs_colour_blind_safe_sequence():
     assert plotting.CLASS_COLORS == plotting.PALETTE[:2]
 
 
-def test_importing_helpers_plotting_makes_the_palette_the_colour_cycle():
-    cycle = [matplotlib.colors.to_hex(c) for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
-    assert cycle == list(plotting.PALETTE)
-    fig, ax = plt.subplots()
-    (line,) = ax.plot([0, 1])
-    assert matplotlib.colors.to_hex(line.get_color()) == plotting.PALETTE[0]
-    plt.close(fig)
+def test_use_course_style_makes_the_palette_the_colour_cycle_and_importing_does_not():
+    """The style is an explicit call (each notebook's import cell), not an import's effect."""
+    import ast
+
+    tree = ast.parse((REPO_ROOT / "helpers" / "plotting.py").read_text())
+    assert not [node for node in tree.body if isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Call)], "a call at the top level of helpers.plotting"
+    with matplotlib.rc_context():
+        plotting.use_course_style()
+        cycle = [matplotlib.colors.to_hex(c)
+                 for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
+        assert cycle == list(plotting.PALETTE)
+        fig, ax = plt.subplots()
+        (line,) = ax.plot([0, 1])
+        assert matplotlib.colors.to_hex(line.get_color()) == plotting.PALETTE[0]
+        plt.close(fig)
+
+
+def test_every_notebook_applies_the_course_style():
+    for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert "use_course_style()" in path.read_text(), path.name
 
 
 #: tab10's colours by name (not colour-blind safe) and the plain red/green names of a red-green pair
