@@ -8,6 +8,7 @@
   in claims, which the run checks.
 """
 
+import ast
 import re
 from pathlib import Path
 
@@ -113,21 +114,27 @@ def test_the_evidence_checks_can_fail(tmp_path):
                                               "cell 1: 'Dropout never helps.'"]
 
 
-def constant_claims(path: Path) -> list[str]:
-    """Return the ``claim(...)`` calls whose condition is a constant: a ✓ that checks nothing."""
-    import ast
-
+def code_cells(path: Path):
+    """Yield (index, parsed module) for each code cell of ``path`` (IPython syntax made Python)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    found = []
     for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        if cell.cell_type != "code":
-            continue
-        tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        if cell.cell_type == "code":
+            yield index, ast.parse(TransformerManager().transform_cell(cell.source))
+
+
+def called_name(node) -> str | None:
+    """The name a call node calls (``claim`` for both ``claim(...)`` and ``claims.claim(...)``)."""
+    func = getattr(node, "func", None)
+    return getattr(func, "attr", None) or getattr(func, "id", None)
+
+
+def constant_claims(path: Path) -> list[str]:
+    """Return the ``claim(...)`` calls whose condition is a constant: a ✓ that checks nothing."""
+    found = []
+    for index, tree in code_cells(path):
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            if getattr(node.func, "attr", getattr(node.func, "id", "")) != "claim":
+            if not isinstance(node, ast.Call) or called_name(node) != "claim":
                 continue
             holds = (node.args[1] if len(node.args) > 1
                      else next((k.value for k in node.keywords if k.arg == "holds"), None))
@@ -161,22 +168,9 @@ def conclusions_not_shown(path: Path) -> list[str]:
     A bare expression shows its value only as the last statement of a cell; elsewhere it needs
     ``display(...)``.
     """
-    import ast
-
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    found = []
-    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
-        if cell.cell_type != "code":
-            continue
-        body = ast.parse(TransformerManager().transform_cell(cell.source)).body
-        for statement in body[:-1]:
-            call = statement.value if isinstance(statement, ast.Expr) else None
-            name = getattr(getattr(call, "func", None), "attr", None) or getattr(
-                getattr(call, "func", None), "id", None)
-            if name == "conclusion":
-                found.append(f"cell {index}, line {statement.lineno}")
-    return found
+    return [f"cell {index}, line {statement.lineno}" for index, tree in code_cells(path)
+            for statement in tree.body[:-1]
+            if isinstance(statement, ast.Expr) and called_name(statement.value) == "conclusion"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
