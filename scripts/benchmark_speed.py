@@ -1,4 +1,6 @@
-"""Notebook 03's fast CNN against a public MNIST speed recipe, and notebook 04's SVHN recipe against
+"""Benchmark notebook 03's and 04's recipes against public or reference ones, side by side.
+
+Notebook 03's fast CNN against a public MNIST speed recipe, and notebook 04's SVHN recipe against
 a reference CNN: trained side by side, in one process, seeds interleaved.
 
     .venv/bin/python scripts/benchmark_speed.py                 # MNIST from the data root
@@ -158,8 +160,10 @@ def mnist_recipes(epochs: int | None = None) -> list[tuple[Recipe, Callable]]:
 
 
 def reference_svhn_cnn() -> nn.Sequential:
-    """Issue 29's reference SVHN CNN: 3x3 conv + BN + ReLU blocks 32, 32, pool, 64, 64, pool, 128,
-    pool, dropout 0.3, one linear layer. (N, 3, 32, 32) -> (N, 10)."""
+    """Build issue 29's reference SVHN CNN: (N, 3, 32, 32) -> (N, 10).
+
+    3x3 conv + BN + ReLU blocks 32, 32, pool, 64, 64, pool, 128, pool, dropout 0.3, one linear
+    layer."""
     layers, n_in = [], 3
     for item in (32, 32, "pool", 64, 64, "pool", 128, "pool"):
         if item == "pool":
@@ -219,8 +223,9 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> fl
 
 def train_once(recipe: Recipe, seed: int, data: dict, evals_per_epoch: int,
                channels_last: bool) -> dict:
-    """Train ``recipe`` from seed ``seed``; the test set is measured ``evals_per_epoch`` times an
-    epoch, outside the timed work."""
+    """Train ``recipe`` from seed ``seed`` and return its measurements.
+
+    The test set is measured ``evals_per_epoch`` times an epoch, outside the timed work."""
     torch.manual_seed(seed)
     model = recipe.make_model()
     if channels_last:
@@ -366,8 +371,9 @@ def svhn_data(folder: Path, tiny: bool) -> tuple[str, dict]:
 
 
 def official_checksums(folder: Path) -> bool:
-    """Whether both files carry the official checksums (their names alone say nothing: the
-    course's sample uses the official names)."""
+    """Say whether both files carry the official checksums.
+
+    Their names alone say nothing: the course's sample uses the official names."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return all(ensure_svhn(split, folder, download=False)[1] for split in ("train", "test"))
