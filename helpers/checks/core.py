@@ -285,6 +285,43 @@ def check_parameter_budget(build_model: Callable[[], nn.Module], budget: int,
     return run(f"the model has at most {budget:,} parameters", hint, test)
 
 
+def stratified_subset(images: torch.Tensor, labels: torch.Tensor, count: int):
+    """Return at most ``count`` of (images (N, ...), labels (N,)), each class in its share.
+
+    A design exercise's training images, or its self-check's validation images.
+    """
+    from helpers.data import stratified_split
+
+    if len(labels) <= count:
+        return images, labels
+    kept = torch.from_numpy(stratified_split(labels.numpy(), count / len(labels), 0)[1])
+    return images[kept], labels[kept]
+
+
+def trained_error(build_model: Callable[[], nn.Module], train_model: Callable, images, labels,
+                  held_images, held_labels) -> tuple[float, float, nn.Module]:
+    """Train a fresh ``build_model()`` with the student's ``train_model`` and measure it.
+
+    Returns (error rate on the held-out images (M, ...) with labels (M,), training seconds, the
+    trained model); a design exercise's second part.
+    """
+    import time
+
+    torch.manual_seed(0)
+    started = time.perf_counter()
+    model = returned(train_model(build_model(), images.clone(), labels.clone()), nn.Module,
+                     call="train_model(...)")
+    seconds = time.perf_counter() - started
+    model.eval()
+    with torch.no_grad():
+        predicted = torch.cat([returned(model(held_images[i:i + 1000]),
+                                        shape=(len(held_images[i:i + 1000]), 10),
+                                        call="the trained model")
+                               for i in range(0, len(held_images), 1000)])
+    error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
+    return error, seconds, model
+
+
 def check_function_on_examples(function: Callable, examples: Sequence[tuple], name: str,
                                hint: str = "", atol: float = 1e-5, code_hint: str = "") -> Verdict:
     """``function(input)`` is close to ``expected`` for every ``(input, expected)`` pair."""

@@ -11,7 +11,7 @@ from torch import nn
 
 from helpers.checks.core import (Verdict, all_of, check_loss_decreases, check_nonlinear,
                                  check_output_shape, check_parameter_budget, check_parameter_count,
-                                 returned, run)
+                                 returned, run, stratified_subset, trained_error)
 from helpers.models import count_parameters
 
 
@@ -191,17 +191,12 @@ def check_mnist_design(build_model: Callable, train_model: Callable,
     the validation images must be at most the target. The feedback gives the parameter count, the
     error and the training time.
     """
-    import time
-
-    from helpers.data import load_mnist_splits, stratified_split
+    from helpers.data import load_mnist_splits
 
     target = DESIGN_VAL_ERROR if split == "val" else DESIGN_TEST_ERROR
     splits = load_mnist_splits()
-    images, labels = splits.train_images, splits.train_labels
-    if len(labels) > DESIGN_TRAIN_IMAGES:
-        kept = torch.from_numpy(stratified_split(labels.numpy(), DESIGN_TRAIN_IMAGES / len(labels),
-                                                 0)[1])
-        images, labels = images[kept], labels[kept]
+    images, labels = stratified_subset(splits.train_images, splits.train_labels,
+                                       DESIGN_TRAIN_IMAGES)
     held_images, held_labels = ((splits.test_images, splits.test_labels) if split == "test"
                                 else (splits.val_images, splits.val_labels))
 
@@ -215,18 +210,8 @@ def check_mnist_design(build_model: Callable, train_model: Callable,
 
     def accurate():
         def test():
-            torch.manual_seed(0)
-            started = time.perf_counter()
-            model = returned(train_model(build_model(), images.clone(), labels.clone()),
-                             nn.Module, call="train_model(...)")
-            seconds = time.perf_counter() - started
-            model.eval()
-            with torch.no_grad():
-                predicted = torch.cat([returned(model(held_images[i:i + 1000]),
-                                                shape=(len(held_images[i:i + 1000]), 10),
-                                                call="the trained model")
-                                       for i in range(0, len(held_images), 1000)])
-            error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
+            error, seconds, model = trained_error(build_model, train_model, images, labels,
+                                                  held_images, held_labels)
             count = count_parameters(model)
             return error <= target, (f"{error:.2%} error on {len(held_images):,} {where} images, "
                                      f"{count:,} parameters (budget {DESIGN_PARAMETER_BUDGET:,}), "

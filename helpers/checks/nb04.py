@@ -9,7 +9,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from helpers.checks.core import Verdict, all_of, check_parameter_budget, pair, returned, run
+from helpers.checks.core import (Verdict, all_of, check_parameter_budget, pair, run,
+                                 stratified_subset, trained_error)
 
 
 def _imbalanced_labels() -> torch.Tensor:
@@ -145,23 +146,14 @@ def check_svhn_design(build_model: Callable, train_model: Callable,
     ``split`` ("val": the validation split, the self-check; "test": the test file, grading) must be
     at most the target. The feedback gives the parameter count, the error and the training time.
     """
-    import time
-
-    from helpers.data import load_svhn_splits, stratified_split
+    from helpers.data import load_svhn_splits
 
     target = DESIGN_VAL_ERROR if split == "val" else DESIGN_TEST_ERROR
     splits = load_svhn_splits()
-    images, labels = splits.train_images, splits.train_labels
-    if len(labels) > DESIGN_TRAIN_IMAGES:
-        kept = torch.from_numpy(stratified_split(labels.numpy(), DESIGN_TRAIN_IMAGES / len(labels),
-                                                 0)[1])
-        images, labels = images[kept], labels[kept]
-    held_images, held_labels = (splits.load_test() if split == "test"
-                                else (splits.val_images, splits.val_labels))
-    if split != "test" and len(held_labels) > DESIGN_VAL_IMAGES:
-        kept = torch.from_numpy(stratified_split(held_labels.numpy(),
-                                                 DESIGN_VAL_IMAGES / len(held_labels), 0)[1])
-        held_images, held_labels = held_images[kept], held_labels[kept]
+    images, labels = stratified_subset(splits.train_images, splits.train_labels,
+                                       DESIGN_TRAIN_IMAGES)
+    held_images, held_labels = (splits.load_test() if split == "test" else stratified_subset(
+        splits.val_images, splits.val_labels, DESIGN_VAL_IMAGES))
 
     def within_budget():
         return check_parameter_budget(
@@ -172,18 +164,8 @@ def check_svhn_design(build_model: Callable, train_model: Callable,
 
     def accurate():
         def test():
-            torch.manual_seed(0)
-            started = time.perf_counter()
-            model = returned(train_model(build_model(), images.clone(), labels.clone()),
-                             nn.Module, call="train_model(...)")
-            seconds = time.perf_counter() - started
-            model.eval()
-            with torch.no_grad():
-                predicted = torch.cat([returned(model(held_images[i:i + 1000]),
-                                                shape=(len(held_images[i:i + 1000]), 10),
-                                                call="the trained model")
-                                       for i in range(0, len(held_images), 1000)])
-            error = (predicted.argmax(dim=1) != held_labels).float().mean().item()
+            error, seconds, _ = trained_error(build_model, train_model, images, labels,
+                                              held_images, held_labels)
             return error <= target, (f"{error:.1%} error on {len(held_images):,} {where} images "
                                      f"after {seconds:.0f} s of training on {len(labels):,} images")
         where = "validation" if split == "val" else "held-out test"
